@@ -1,0 +1,112 @@
+"""Schemathesis over openapi/<provider>.yaml: generated requests, each check mapped to a clause."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import schemathesis
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
+from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    negative_data_rejection,
+    response_headers_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
+
+from contracts.target import Target
+
+CHECKS: dict[str, list[Callable[..., Any]]] = {
+    "SCHEMA-RESPONSES": [response_schema_conformance, content_type_conformance, response_headers_conformance],
+    "SCHEMA-STATUS-CODES": [status_code_conformance],
+    "SCHEMA-NO-5XX": [not_a_server_error],
+}
+NEGATIVE_CHECKS: dict[str, list[Callable[..., Any]]] = {"SCHEMA-NEGATIVE-REJECTED": [negative_data_rejection]}
+CREATING = {"createVideo", "streamVideo", "createSpeech"}
+
+
+def spec_path(provider: str) -> Path | None:
+    """openapi/<provider>.yaml from a source checkout, or from the installed shared data."""
+    here = Path(__file__).resolve().parent
+    for base in (here.parent / "openapi", Path(sys.prefix) / "share" / "avatar-emulator" / "openapi"):
+        candidate = base / f"{provider}.yaml"
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+@dataclass
+class BreadthResult:
+    """Per clause suffix (SCHEMA-...): how many responses were checked and the first few failures."""
+
+    checked: dict[str, int] = field(default_factory=dict)
+    failures: dict[str, list[str]] = field(default_factory=dict)
+    operations: list[str] = field(default_factory=list)
+    statuses: dict[int, int] = field(default_factory=dict)
+
+
+def run_breadth(
+    target: Target,
+    headers: dict[str, str],
+    *,
+    negative: bool,
+    max_examples: int,
+    include_creating: bool,
+) -> BreadthResult:
+    """Generate requests for every (allowed) operation and run the mapped checks on each response."""
+    path = spec_path(target.provider)
+    if path is None:
+        raise FileNotFoundError(f"openapi/{target.provider}.yaml not found")
+    schema = schemathesis.openapi.from_path(path)
+    result = BreadthResult()
+    mode = schemathesis.GenerationMode.NEGATIVE if negative else schemathesis.GenerationMode.POSITIVE
+    checks = NEGATIVE_CHECKS if negative else CHECKS
+    for op_result in schema.get_all_operations():
+        operation = op_result.ok()
+        op_id = operation.definition.raw.get("operationId", operation.label)
+        if op_id in CREATING and not include_creating:
+            continue
+        result.operations.append(op_id)
+        _run_operation(operation, mode, target, headers, checks, max_examples, result)
+    return result
+
+
+def _run_operation(
+    operation: Any,
+    mode: Any,
+    target: Target,
+    headers: dict[str, str],
+    checks: dict[str, list[Callable[..., Any]]],
+    max_examples: int,
+    result: BreadthResult,
+) -> None:
+    try:
+        strategy = operation.as_strategy(generation_mode=mode)
+    except Exception:  # an operation with nothing to negate in this mode
+        return
+
+    @settings(max_examples=max_examples, deadline=None, database=None, suppress_health_check=list(HealthCheck),
+              derandomize=True, phases=(Phase.explicit, Phase.generate))
+    @given(data=st.data())
+    def explore(data: st.DataObject) -> None:
+        case = data.draw(strategy)
+        response = case.call(base_url=target.base_url, headers=headers, timeout=60)
+        result.statuses[response.status_code] = result.statuses.get(response.status_code, 0) + 1
+        for clause, fns in checks.items():
+            result.checked[clause] = result.checked.get(clause, 0) + 1
+            for fn in fns:
+                try:
+                    case.validate_response(response, checks=[fn], headers=headers)
+                except Exception as exc:  # schemathesis raises FailureGroup (and friends) on a failed check
+                    text = " ".join(str(exc).split())[:300]
+                    failures = result.failures.setdefault(clause, [])
+                    if len(failures) < 5:
+                        failures.append(f"{case.method} {case.formatted_path} -> {response.status_code}: {text}")
+
+    explore()

@@ -1,0 +1,253 @@
+"""`avatar-emulator bench`: figures measured side by side in one run, written as JSON and a table.
+
+- render+encode frames/s of a 60 s clip at each Boson size, beside plain libx264 (ultrafast) on the
+  very same frames;
+- time to the first byte and to the first complete `moof`+`mdat` of POST /v1/videos/stream (fast pace);
+- GET /v1/videos/{id} requests/s beside a bare starlette JSON route in the same server process.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import base64
+import io
+import json
+import os
+import platform
+import socket
+import statistics
+import struct
+import subprocess
+import sys
+import time
+import wave
+from pathlib import Path
+from typing import Any
+
+import httpx
+import numpy as np
+from PIL import Image, ImageDraw
+
+from reference_engine import SAMPLE_RATE
+from reference_engine.render import RenderJob, iter_yuv_frames, render_fmp4
+from reference_engine.tts import synthesize
+from reference_engine.video import encode_yuv_frames_plain
+
+from .loadgen import run_load
+
+SIZES = ((640, 640), (640, 480), (480, 640))
+HOST = "127.0.0.1"
+
+
+def portrait(width: int = 512, height: int = 512) -> np.ndarray:
+    img = Image.new("RGB", (width, height), (70, 90, 120))
+    draw = ImageDraw.Draw(img)
+    cx, cy, fw = width // 2, int(height * 0.45), int(width * 0.4)
+    draw.ellipse((cx - fw // 2, cy - int(fw * 0.65), cx + fw // 2, cy + int(fw * 0.65)), fill=(224, 180, 150))
+    for ex in (cx - fw // 5, cx + fw // 5):
+        draw.ellipse((ex - fw // 14, cy - fw // 6, ex + fw // 14, cy - fw // 12), fill=(40, 30, 30))
+    draw.ellipse((cx - fw // 6, cy + fw // 4, cx + fw // 6, cy + fw // 3), fill=(150, 60, 60))
+    return np.asarray(img).copy()
+
+
+def speech(seconds: float) -> np.ndarray:
+    text = "The quick brown fox jumps over the lazy dog. Pack my box with five dozen liquor jugs! " * 20
+    audio = synthesize(text)
+    need = int(seconds * SAMPLE_RATE)
+    while audio.shape[0] < need:
+        audio = np.concatenate([audio, audio])
+    return audio[:need]
+
+
+def wav_b64(audio: np.ndarray) -> str:
+    buf = io.BytesIO()
+    with wave.open(buf, "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(SAMPLE_RATE)
+        out.writeframes((np.clip(audio, -1, 1) * 32767).astype("<i2").tobytes())
+    return base64.b64encode(buf.getvalue()).decode()
+
+
+def png_b64(rgb: np.ndarray) -> str:
+    buf = io.BytesIO()
+    Image.fromarray(rgb).save(buf, format="PNG")
+    return base64.b64encode(buf.getvalue()).decode()
+
+
+def bench_render(seconds: float) -> list[dict[str, Any]]:
+    audio = speech(seconds)
+    image = portrait()
+    rows = []
+    for width, height in SIZES:
+        job = RenderJob(image=image, audio=audio, width=width, height=height)
+        started = time.perf_counter()
+        for _ in render_fmp4(job):
+            pass
+        render_s = time.perf_counter() - started
+        frames = list(iter_yuv_frames(job))
+        started = time.perf_counter()
+        encoded = encode_yuv_frames_plain(frames, width, height)
+        plain_s = time.perf_counter() - started
+        del frames
+        rows.append(
+            {
+                "size": f"{width}x{height}",
+                "frames": job.n_frames,
+                "render_encode_fps": job.n_frames / render_s,
+                "plain_x264_ultrafast_fps": encoded / plain_s,
+                "ratio": (job.n_frames / render_s) / (encoded / plain_s),
+                "x_realtime": seconds / render_s,
+            }
+        )
+    return rows
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind((HOST, 0))
+        return int(sock.getsockname()[1])
+
+
+def start_server(port: int) -> subprocess.Popen[bytes]:
+    code = (
+        "import uvicorn\n"
+        "from starlette.responses import JSONResponse\n"
+        "from starlette.routing import Route\n"
+        "from mockserver.app import create_app\n"
+        "from mockserver.settings import Settings\n"
+        "app = create_app(Settings(replicas=2, queue=64))\n"
+        "async def bare(request):\n"
+        "    return JSONResponse({'id': 'video_0123456789abcdef01234567', 'object': 'video', 'model': 'higgs-avatar',"
+        " 'status': 'completed', 'progress': 100, 'size': '640x640', 'created_at': 1760000000, 'error': None})\n"
+        "app.router.routes.insert(0, Route('/bare', bare))\n"
+        f"uvicorn.run(app, host='{HOST}', port={port}, log_level='warning', access_log=False)\n"
+    )
+    proc = subprocess.Popen([sys.executable, "-c", code])
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"http://{HOST}:{port}/openapi/boson.json", timeout=1).status_code == 200:
+                return proc
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    proc.kill()
+    raise RuntimeError("the benchmark server did not start")
+
+
+def first_moof_end(data: bytes) -> int | None:
+    """Offset just past the first moof's mdat, once both are fully in `data`."""
+    pos = 0
+    seen_moof = False
+    while pos + 8 <= len(data):
+        size, kind = struct.unpack(">I4s", data[pos : pos + 8])
+        if size < 8 or pos + size > len(data):
+            return None
+        pos += size
+        if kind == b"moof":
+            seen_moof = True
+        elif kind == b"mdat" and seen_moof:
+            return pos
+    return None
+
+
+def bench_stream(base: str, runs: int) -> dict[str, Any]:
+    body = {"ref_image": png_b64(portrait()), "input": wav_b64(speech(10.0))}
+    ttfb, first_fragment = [], []
+    with httpx.Client(base_url=base, headers={"Authorization": "Bearer bench"}, timeout=60) as client:
+        for i in range(runs + 1):
+            data = b""
+            started = time.perf_counter()
+            got_first = got_moof = None
+            with client.stream("POST", "/v1/videos/stream", json=body) as response:
+                for chunk in response.iter_raw():
+                    now = time.perf_counter() - started
+                    if got_first is None:
+                        got_first = now
+                    data += chunk
+                    if got_moof is None and first_moof_end(data):
+                        got_moof = now
+            if i == 0:
+                continue  # warm-up: first import of codecs and caches
+            assert got_first is not None and got_moof is not None
+            ttfb.append(got_first * 1000)
+            first_fragment.append(got_moof * 1000)
+    return {
+        "runs": runs,
+        "ttfb_ms_median": statistics.median(ttfb),
+        "first_fragment_ms_median": statistics.median(first_fragment),
+        "ttfb_ms": ttfb,
+        "first_fragment_ms": first_fragment,
+    }
+
+
+def bench_status(base: str, port: int, seconds: float) -> dict[str, Any]:
+    headers = {"Authorization": "Bearer bench"}
+    body = {"ref_image": png_b64(portrait()), "input": wav_b64(speech(1.0))}
+    with httpx.Client(base_url=base, headers=headers, timeout=60) as client:
+        video_id = client.post("/v1/videos", json=body).json()["id"]
+        while client.get(f"/v1/videos/{video_id}").json()["status"] not in ("completed", "failed"):
+            time.sleep(0.05)
+    results: dict[str, list[float]] = {"status": [], "bare": []}
+    p99: dict[str, list[float]] = {"status": [], "bare": []}
+    for _ in range(2):  # interleaved A B A B, medians reported
+        for name, path in (("status", f"/v1/videos/{video_id}"), ("bare", "/bare")):
+            result = asyncio.run(run_load(HOST, port, path, seconds=seconds, connections=50, headers=headers))
+            if result.errors or set(result.statuses) != {200}:
+                raise RuntimeError(f"load on {path} saw {dict(result.statuses)} {dict(result.errors)}")
+            results[name].append(result.rps)
+            p99[name].append(result.percentile(0.99) * 1000)
+    status_rps, bare_rps = statistics.median(results["status"]), statistics.median(results["bare"])
+    return {
+        "status_rps": status_rps,
+        "bare_rps": bare_rps,
+        "ratio": status_rps / bare_rps,
+        "status_p99_ms": statistics.median(p99["status"]),
+        "bare_p99_ms": statistics.median(p99["bare"]),
+        "connections": 50,
+        "seconds_per_run": seconds,
+    }
+
+
+def print_table(results: dict[str, Any]) -> None:
+    print("\nrender + encode (60 s clip) vs plain libx264 ultrafast on the same frames")
+    print(f"{'size':>9} {'frames':>7} {'render fps':>11} {'plain fps':>10} {'ratio':>6} {'x realtime':>11}")
+    for row in results["render"]:
+        print(
+            f"{row['size']:>9} {row['frames']:>7} {row['render_encode_fps']:>11.0f} "
+            f"{row['plain_x264_ultrafast_fps']:>10.0f} {row['ratio']:>6.2f} {row['x_realtime']:>11.1f}"
+        )
+    s = results["stream"]
+    print(f"\nstream (fast pace, median of {s['runs']}): first byte {s['ttfb_ms_median']:.1f} ms, "
+          f"first fragment {s['first_fragment_ms_median']:.1f} ms")
+    h = results["status"]
+    print(f"GET /v1/videos/{{id}}: {h['status_rps']:.0f} req/s (p99 {h['status_p99_ms']:.1f} ms) vs bare route "
+          f"{h['bare_rps']:.0f} req/s (p99 {h['bare_p99_ms']:.1f} ms): ratio {h['ratio']:.2f}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="avatar-emulator bench", description=__doc__)
+    parser.add_argument("--out", type=Path, default=Path("bench/results.json"))
+    parser.add_argument("--seconds", type=float, default=60.0, help="clip length for the render benchmark")
+    parser.add_argument("--load-seconds", type=float, default=5.0, help="length of each HTTP load run")
+    parser.add_argument("--stream-runs", type=int, default=5)
+    args = parser.parse_args(argv)
+    results: dict[str, Any] = {
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()},
+        "render": bench_render(args.seconds),
+    }
+    port = _free_port()
+    server = start_server(port)
+    try:
+        base = f"http://{HOST}:{port}"
+        results["stream"] = bench_stream(base, args.stream_runs)
+        results["status"] = bench_status(base, port, args.load_seconds)
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(results, indent=2))
+    print_table(results)
+    print(f"\nwrote {args.out}")
+    return 0

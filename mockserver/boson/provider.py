@@ -1,0 +1,48 @@
+"""Boson's auth (Bearer) and error envelope `{"error": {"message", "type"}}`."""
+
+from __future__ import annotations
+
+import hmac
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from ..errors import ApiError
+from ..routing import Call, Provider
+
+
+class BosonProvider(Provider):
+    name = "boson"
+    spec_name = "boson"
+    default_error_code = "invalid_request_error"
+
+    def authenticate(self, call: Call) -> None:
+        header = call.request.headers.get("authorization", "")
+        scheme, _, key = header.partition(" ")
+        key = key.strip()
+        if scheme.lower() != "bearer" or not key:
+            raise ApiError(401, "invalid_api_key", "Missing API key: send 'Authorization: Bearer <BOSON_API_KEY>'.")
+        allowed = call.emulator.settings.api_keys
+        if allowed and not any(hmac.compare_digest(key.encode(), k.encode()) for k in allowed):
+            raise ApiError(401, "invalid_api_key", "Invalid API key.")
+        call.api_key = key
+
+    def error_response(self, error: ApiError) -> Response:
+        body = {"error": {"message": error.message, "type": error.code}}
+        return JSONResponse(body, status_code=error.status, headers=error.headers)
+
+    def claims(self, request: Request) -> bool:
+        return "x-api-key" not in request.headers
+
+    def routes(self) -> list[Route]:
+        from . import speech, videos
+
+        return [
+            self.route("createVideo", videos.create_video),
+            self.route("streamVideo", videos.stream_video),
+            self.route("getVideo", videos.get_video),
+            self.route("downloadVideoContent", videos.download_content),
+            self.route("createSpeech", speech.create_speech),
+            self.route("listVoices", speech.list_voices),
+        ]

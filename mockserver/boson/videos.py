@@ -1,0 +1,149 @@
+"""POST /v1/videos, POST /v1/videos/stream, GET /v1/videos/{id}, GET /v1/videos/{id}/content."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from typing import Any
+
+from starlette.responses import FileResponse, JSONResponse, Response, StreamingResponse
+
+from ..bodies import read_body
+from ..errors import ApiError
+from ..jobs import Job, JobPool, JobStatus, PoolFull
+from ..routing import Call
+from ..streams import FragmentLog
+from .inputs import load_audio, load_image
+from .render import RenderPlan, render_work
+
+STATUS = {
+    JobStatus.QUEUED: "queued",
+    JobStatus.RUNNING: "in_progress",
+    JobStatus.SUCCEEDED: "completed",
+    JobStatus.FAILED: "failed",
+}
+
+
+def video_json(job: Job) -> dict[str, Any]:
+    return {
+        "id": job.id,
+        "object": "video",
+        "model": job.params["model"],
+        "status": STATUS[job.status],
+        "progress": job.progress,
+        "size": job.params["size"],
+        "created_at": int(job.created_at),
+        "error": job.error,
+    }
+
+
+def pool(call: Call) -> JobPool:
+    settings = call.emulator.settings
+    return call.tenant.pool("boson", concurrency=settings.replicas, queue_limit=settings.queue)
+
+
+async def _plan(call: Call) -> RenderPlan:
+    body = await read_body(call.request, call.op, default_code=call.provider.default_error_code)
+    values, files = body.values, body.files
+    policy = call.emulator.fetch_policy
+    image = await load_image(values.get("ref_image"), files.get("ref_image"), policy)
+    width, height = (int(n) for n in str(values.get("size") or "640x640").split("x"))
+    plan = RenderPlan(image=image, width=width, height=height, seed=call.emulator.settings.seed)
+    if values.get("input") is not None:
+        plan.audio = await load_audio(values["input"], files.get("input"), policy, "input")
+    else:
+        from .speech import speech_params
+
+        plan.tts = await speech_params(values["input_tts"], policy, field="input_tts")
+    plan.model = str(values.get("model") or "higgs-avatar")
+    plan.size = f"{width}x{height}"
+    return plan
+
+
+def _submit(call: Call, plan: RenderPlan) -> tuple[Job, dict[str, Any]]:
+    """Queue a render; return the job and its Video object as of creation (`queued`, as documented)."""
+    tenant = call.tenant
+    job = Job(
+        id=tenant.new_id("video_"),
+        tenant=tenant.name,
+        provider="boson",
+        created_at=tenant.clock.now(),
+        params={"model": plan.model, "size": plan.size},
+    )
+    fmp4 = tenant.store.path(tenant.name, job.id, ".fmp4")
+    fmp4.touch()
+    job.files = {"fmp4": fmp4, "mp4": tenant.store.path(tenant.name, job.id, ".mp4")}
+    job.fragments = FragmentLog(fmp4, asyncio.get_running_loop())
+    if plan.audio is not None:
+        job.media_seconds = plan.audio.shape[0] / 24_000
+    created = video_json(job)
+    try:
+        pool(call).submit(job, render_work(job, plan))
+    except PoolFull as full:
+        raise ApiError(
+            429,
+            "all_replicas_busy",
+            "All replicas are busy; retry after the number of seconds in Retry-After.",
+            headers={"Retry-After": str(full.retry_after)},
+        ) from None
+    tenant.jobs[job.id] = job
+    return job, created
+
+
+async def create_video(call: Call) -> Response:
+    _, created = _submit(call, await _plan(call))
+    return JSONResponse(created)
+
+
+async def stream_video(call: Call) -> Response:
+    job, _ = _submit(call, await _plan(call))
+    tenant = call.tenant
+    fragments = job.fragments
+    assert fragments is not None
+
+    async def body() -> AsyncIterator[bytes]:
+        await job.started.wait()
+        async for index, mark, data in fragments.follow():
+            if index > 0 and job.started_at is not None:
+                await tenant.clock.sleep_until(job.started_at + tenant.pacing.media_time_at(mark.media_end))
+            yield data
+
+    return StreamingResponse(body(), media_type="video/mp4", headers={"X-Video-Id": job.id})
+
+
+def _job(call: Call) -> Job:
+    video_id = call.request.path_params["video_id"]
+    job = call.tenant.jobs.get(video_id)
+    if job is None or job.provider != "boson":
+        raise ApiError(404, "not_found", f"No video with id '{video_id}'.", field="video_id")
+    return job
+
+
+async def get_video(call: Call) -> Response:
+    job = _job(call)
+    job.status_reads += 1
+    pool(call).refresh()
+    return JSONResponse(video_json(job))
+
+
+async def download_content(call: Call) -> Response:
+    variant = call.request.query_params.get("variant", "video")
+    for param in call.op.parameters("query"):
+        problems = call.op.spec.validate(param["schema"], variant, prefix=param["name"])
+        if problems:
+            raise ApiError(400, problems[0].error_type or "invalid_request_error",
+                           f"Unsupported variant {variant!r}: only 'video' is available.", field="variant")
+    job = _job(call)
+    pool(call).refresh()
+    if job.status is not JobStatus.SUCCEEDED:
+        raise ApiError(
+            404,
+            "not_found",
+            f"Video '{job.id}' has no content yet: its status is '{STATUS[job.status]}'; "
+            "content exists once it is 'completed'.",
+            field="video_id",
+        )
+    path = job.files["mp4"]
+    if not path.exists():
+        raise ApiError(404, "not_found", f"The content of video '{job.id}' is no longer stored.")
+    return FileResponse(path, media_type="video/mp4", filename=f"{job.id}.mp4", content_disposition_type="inline")

@@ -1,0 +1,89 @@
+"""`avatar-emulator serve | render | conformance | bench`."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from .settings import Settings, parse_pace
+
+
+def _serve_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("serve", help="serve the emulated APIs (Boson, HeyGen) over HTTP")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--replicas", type=int, default=2, help="Boson jobs that render at once (default 2)")
+    p.add_argument("--queue", type=int, default=4, help="Boson jobs that may wait in 'queued' (default 4)")
+    p.add_argument("--heygen-concurrency", type=int, default=3, help="HeyGen jobs processed at once (default 3)")
+    p.add_argument("--pace", default="fast", help="fast (default), realtime, or a number N meaning N x real time")
+    p.add_argument("--seed", type=int, default=0, help="seed for ids and rendered media (default 0)")
+    p.add_argument("--api-key", action="append", default=[], help="accept only this key (repeatable)")
+    p.add_argument("--data-dir", type=Path, default=None, help="keep media here instead of a temporary folder")
+    p.add_argument("--fetch", choices=["off", "local", "any"], default="local", help="which URL inputs are fetched")
+    p.add_argument("--no-control", action="store_true", help="switch off the /_emulator control plane")
+    p.add_argument("--public-url", default=None, help="base URL used in links the emulator hands out")
+    p.add_argument("--log-level", default="info")
+
+
+def settings_from_args(args: argparse.Namespace) -> Settings:
+    for name in ("replicas", "queue", "heygen_concurrency"):
+        if getattr(args, name) < (1 if name != "queue" else 0):
+            raise SystemExit(f"avatar-emulator: --{name.replace('_', '-')} is too small")
+    try:
+        pace = parse_pace(args.pace)
+    except ValueError as exc:
+        raise SystemExit(f"avatar-emulator: --pace: {exc}") from None
+    return Settings(
+        api_keys=tuple(args.api_key),
+        replicas=args.replicas,
+        queue=args.queue,
+        heygen_concurrency=args.heygen_concurrency,
+        pace=pace,
+        seed=args.seed,
+        data_dir=args.data_dir,
+        control=not args.no_control,
+        public_url=args.public_url,
+        extra={"fetch": args.fetch},
+    )
+
+
+def serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from .app import create_app
+
+    settings = settings_from_args(args)
+    app = create_app(settings)
+    print(f"avatar-emulator: serving Boson on http://{args.host}:{args.port}/v1 (pace={settings.pace})", flush=True)
+    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level, access_log=False)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = argparse.ArgumentParser(prog="avatar-emulator", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    _serve_parser(sub)
+    sub.add_parser("render", help="render a talking-head MP4 from an image and audio", add_help=False)
+    sub.add_parser("conformance", help="run the conformance suite against a deployment", add_help=False)
+    sub.add_parser("bench", help="run the benchmarks, write bench/results.json, print a table", add_help=False)
+    if argv and argv[0] in ("render", "conformance", "bench"):
+        command, rest = argv[0], argv[1:]
+        if command == "render":
+            from reference_engine.cli import main as render_main
+
+            return render_main(rest)
+        if command == "conformance":
+            from contracts.cli import main as conformance_main
+
+            return conformance_main(rest)
+        from .bench import main as bench_main
+
+        return bench_main(rest)
+    args = parser.parse_args(argv)
+    return serve(args)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,105 @@
+"""Tenants: each gets its own jobs, clock, ids and provider state inside one emulator process.
+
+A request names its tenant with `X-Emulator-Tenant`; without it, it uses `default`.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from .clock import Clock
+from .jobs import ComputeRunner, Job, JobPool
+from .pacing import Pacing
+from .settings import Settings
+from .storage import MediaStore
+
+TENANT_HEADER = "x-emulator-tenant"
+DEFAULT_TENANT = "default"
+
+T = TypeVar("T")
+
+
+class Tenant:
+    def __init__(self, name: str, settings: Settings, runner: ComputeRunner, store: MediaStore) -> None:
+        self.name = name
+        self.settings = settings
+        self.store = store
+        self.clock = Clock()
+        self.pacing = Pacing(settings.pace)
+        self.jobs: dict[str, Job] = {}
+        self.pools: dict[str, JobPool] = {}
+        self._runner = runner
+        self._random = random.Random(f"{settings.seed}:{name}")
+        self._extensions: dict[str, Any] = {}
+
+    def new_id(self, prefix: str, hex_chars: int = 24) -> str:
+        while True:
+            candidate = f"{prefix}{self._random.getrandbits(hex_chars * 4):0{hex_chars}x}"
+            if candidate not in self.jobs:
+                return candidate
+
+    def pool(self, name: str, *, concurrency: int, queue_limit: int) -> JobPool:
+        if name not in self.pools:
+            self.pools[name] = JobPool(
+                concurrency=concurrency,
+                queue_limit=queue_limit,
+                clock=self.clock,
+                pacing=self.pacing,
+                runner=self._runner,
+            )
+        return self.pools[name]
+
+    def extension(self, key: str, factory: Callable[[Tenant], T]) -> T:
+        """Provider-specific state (catalogs, webhooks, quota), made on first use."""
+        if key not in self._extensions:
+            self._extensions[key] = factory(self)
+        return self._extensions[key]  # type: ignore[no-any-return, unused-ignore]
+
+    def set_pacing(self, pacing: Pacing) -> None:
+        self.pacing = pacing
+        for pool in self.pools.values():
+            pool.pacing = pacing
+
+    def refresh(self) -> None:
+        for pool in self.pools.values():
+            if pool.active:
+                pool.refresh()
+
+    def close(self) -> None:
+        for pool in self.pools.values():
+            pool.cancel_all()
+
+
+class TenantRegistry:
+    def __init__(self, settings: Settings, store: MediaStore) -> None:
+        self.settings = settings
+        self.store = store
+        self.runner = ComputeRunner(workers=max(2, settings.replicas))
+        self._tenants: dict[str, Tenant] = {}
+
+    def get(self, name: str | None) -> Tenant:
+        name = name or DEFAULT_TENANT
+        tenant = self._tenants.get(name)
+        if tenant is None:
+            tenant = self._tenants[name] = Tenant(name, self.settings, self.runner, self.store)
+        return tenant
+
+    def names(self) -> list[str]:
+        return list(self._tenants)
+
+    def drop(self, name: str) -> None:
+        tenant = self._tenants.pop(name, None)
+        if tenant is not None:
+            tenant.close()
+            self.store.drop_tenant(name)
+
+    def refresh_all(self) -> None:
+        for tenant in list(self._tenants.values()):
+            tenant.refresh()
+
+    def close(self) -> None:
+        for tenant in self._tenants.values():
+            tenant.close()
+        self.runner.shutdown()

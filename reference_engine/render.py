@@ -1,0 +1,183 @@
+"""Render a talking-head video: portrait + speech -> fragmented MP4 (streamable) or regular MP4."""
+
+from __future__ import annotations
+
+import os
+import queue
+import tempfile
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import av
+import numpy as np
+
+from . import FPS, SAMPLE_RATE
+from .animate import FaceAnimator, frame_count
+from .face import locate_face
+from .image import fit_cover
+from .video import FragmentedMP4Writer, encode_yuv_frames_plain
+
+__all__ = [
+    "Fragment",
+    "RenderJob",
+    "encode_yuv_frames_plain",
+    "iter_yuv_frames",
+    "make_animator",
+    "remux_faststart",
+    "render_fmp4",
+    "render_mp4",
+]
+
+_QUEUE = 8  # frames the render thread may run ahead of the encoder
+
+
+@dataclass(frozen=True)
+class RenderJob:
+    """One render: an RGB portrait (any size), float32 mono 24 kHz speech, the output size and a seed."""
+
+    image: np.ndarray
+    audio: np.ndarray
+    width: int
+    height: int
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        if self.width % 2 or self.height % 2 or self.width < 16 or self.height < 16:
+            raise ValueError(f"output size must be even and at least 16x16, got {self.width}x{self.height}")
+        if self.image.ndim != 3 or self.image.shape[2] != 3 or self.image.dtype != np.uint8:
+            raise ValueError(f"image must be RGB uint8 HxWx3, got {self.image.shape} {self.image.dtype}")
+
+    @property
+    def n_frames(self) -> int:
+        """round(audio seconds * 25), at least 1."""
+        return frame_count(len(self.audio))
+
+
+@dataclass(frozen=True)
+class Fragment:
+    """A piece of the fMP4 stream: index 0 is the init segment, then one moof+mdat per fragment."""
+
+    data: bytes
+    index: int
+    media_end: float  # seconds of video (frames / 25) in all fragments up to and including this one
+
+
+def make_animator(job: RenderJob) -> FaceAnimator:
+    """Fit the portrait to the output size, centred on its face, and prepare the animation."""
+    face = locate_face(job.image)
+    fitted, scale, crop_x, crop_y = fit_cover(job.image, job.width, job.height, center=face.center)
+    return FaceAnimator(fitted, _audio(job), seed=job.seed, face=face.scaled(scale, crop_x, crop_y))
+
+
+def _audio(job: RenderJob) -> np.ndarray:
+    return np.ascontiguousarray(job.audio, dtype=np.float32).reshape(-1)
+
+
+def iter_yuv_frames(job: RenderJob) -> Iterator[np.ndarray]:
+    """The exact frames render_fmp4 encodes, as independent yuv420p (H*3//2, W) uint8 arrays."""
+    yield from make_animator(job).yuv_frames()
+
+
+def _render_thread(animator: FaceAnimator, q: queue.Queue[object], stop: threading.Event) -> None:
+    """Producer: render frames into a ring of buffers and queue them (bounded, so it cannot run away)."""
+    try:
+        for frame in animator.yuv_frames(ring=_QUEUE + 3):
+            while not stop.is_set():
+                try:
+                    q.put(frame, timeout=0.05)
+                    break
+                except queue.Full:
+                    continue
+            if stop.is_set():
+                return
+        q.put(None)
+    except BaseException as exc:  # handed to the consumer, which re-raises it
+        q.put(exc)
+
+
+def render_fmp4(
+    job: RenderJob,
+    *,
+    progress: Callable[[float], None] | None = None,
+    cancel: threading.Event | None = None,
+) -> Iterator[Fragment]:
+    """Render `job` as a fragmented MP4 (H.264 + AAC), yielding the init segment and each fragment as muxed.
+
+    progress(f) is called with non-decreasing f in 0..1; setting `cancel` stops the render promptly
+    (the generator simply ends).
+    """
+    animator = make_animator(job)
+    writer = FragmentedMP4Writer(job.width, job.height, _audio(job))
+    index = 0
+    yield Fragment(writer.header(), index, 0.0)
+    q: queue.Queue[object] = queue.Queue(maxsize=_QUEUE)
+    stop = threading.Event()
+    worker = threading.Thread(target=_render_thread, args=(animator, q, stop), name="render", daemon=True)
+    worker.start()
+    total = animator.n_frames
+    done = False
+    try:
+        while True:
+            if cancel is not None and cancel.is_set():
+                return
+            item = q.get()
+            if item is None:
+                break
+            if isinstance(item, BaseException):
+                raise item
+            assert isinstance(item, np.ndarray)
+            for data in writer.write(item):
+                index += 1
+                yield Fragment(data, index, writer.video_frames_out / FPS)
+            if progress is not None:
+                progress(0.99 * writer.frames_in / total)
+        if cancel is not None and cancel.is_set():
+            return
+        for data in writer.close():
+            index += 1
+            yield Fragment(data, index, writer.video_frames_out / FPS)
+        done = True
+        if progress is not None:
+            progress(1.0)
+    finally:
+        stop.set()
+        while worker.is_alive():  # unblock a producer waiting on a full queue
+            try:
+                q.get_nowait()
+            except queue.Empty:
+                worker.join(timeout=0.05)
+        if not done:
+            writer.abort()
+
+
+def remux_faststart(fmp4_path: str | Path, mp4_path: str | Path) -> None:
+    """Copy the packets of an fMP4 into a regular MP4 with moov before mdat (no re-encode)."""
+    with av.open(str(fmp4_path)) as src, av.open(str(mp4_path), mode="w", format="mp4",
+                                                 options={"movflags": "faststart"}) as dst:  # fmt: skip
+        dst.metadata["encoder"] = "avatar-emulator"
+        mapping = {}
+        for stream in (*src.streams.video, *src.streams.audio):
+            mapping[stream.index] = dst.add_stream_from_template(stream)
+        for packet in src.demux(*[src.streams[i] for i in mapping]):
+            if packet.dts is None:
+                continue
+            packet.stream = mapping[packet.stream.index]
+            dst.mux(packet)
+
+
+def render_mp4(job: RenderJob, path: str | Path, *, progress: Callable[[float], None] | None = None) -> None:
+    """Render `job` to a regular (faststart) MP4 at `path`: fMP4 to a temp file, then a packet-copy remux."""
+    path = Path(path)
+    fd, tmp_name = tempfile.mkstemp(suffix=".fmp4", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as tmp:
+            for fragment in render_fmp4(job, progress=progress):
+                tmp.write(fragment.data)
+        remux_faststart(tmp_name, path)
+    finally:
+        os.unlink(tmp_name)
+
+
+assert SAMPLE_RATE % FPS == 0  # the audio/video frame arithmetic relies on it

@@ -1,0 +1,254 @@
+"""Fragmented MP4 (H.264 + AAC) encoding with PyAV, emitted box by box as the muxer writes.
+
+The writer takes yuv420p frames shaped (H*3//2, W) and returns the complete top-level boxes each
+call produced: first the init segment (ftyp+moov with mvex), then one moof+mdat pair per fragment.
+"""
+
+from __future__ import annotations
+
+import fractions
+import struct
+import threading
+from collections.abc import Iterable
+
+import av
+import numpy as np
+
+from . import FPS, SAMPLE_RATE
+
+GOP = 25
+FRAG_DURATION_US = 200_000  # fragments of at most 0.2 s: the first playable bytes leave early
+AUDIO_LEAD_FRAMES = 5  # keep AAC this far ahead of video so the interleaver never waits for it
+MOVFLAGS = "frag_keyframe+empty_moov+default_base_moof+skip_trailer"
+X264_OPTIONS = {
+    "preset": "ultrafast",
+    "tune": "zerolatency",
+    "crf": "23",
+    "x264-params": f"keyint={GOP}:min-keyint={GOP}:scenecut=0",
+}
+X264_THREADS = 2  # fixed slice threads: identical bytes on any machine
+
+
+def configure_x264(stream: av.video.stream.VideoStream, width: int, height: int) -> None:
+    """The project's libx264 settings: ultrafast/zerolatency, GOP 25, 2 slice threads, yuv420p."""
+    stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
+    cc = stream.codec_context
+    cc.gop_size = GOP
+    cc.thread_count = X264_THREADS
+    cc.thread_type = "SLICE"
+    cc.options = dict(X264_OPTIONS)
+
+
+class BoxSplitter:
+    """Collects the muxer's byte stream and hands back whole top-level MP4 boxes."""
+
+    def __init__(self) -> None:
+        self._buf = bytearray()
+        self.boxes: list[tuple[str, bytes]] = []
+
+    def write(self, data: bytes | memoryview) -> int:
+        self._buf += data
+        while len(self._buf) >= 8:
+            size, kind = struct.unpack_from(">I4s", self._buf)
+            if size == 1:
+                if len(self._buf) < 16:
+                    break
+                size = struct.unpack_from(">Q", self._buf, 8)[0]
+            if size < 8:
+                raise ValueError(f"corrupt MP4 box size {size}")
+            if len(self._buf) < size:
+                break
+            self.boxes.append((kind.decode("latin-1"), bytes(self._buf[:size])))
+            del self._buf[:size]
+        return len(data)
+
+    @property
+    def pending(self) -> int:
+        return len(self._buf)
+
+
+def trun_sample_count(moof: bytes, track_id: int = 1) -> int:
+    """Samples of `track_id` in one moof box (sums its trun boxes)."""
+    total, pos, end = 0, 8, len(moof)
+    while pos + 8 <= end:
+        size, kind = struct.unpack_from(">I4s", moof, pos)
+        if kind == b"traf":
+            track, p = 0, pos + 8
+            while p + 8 <= pos + size:
+                s2, k2 = struct.unpack_from(">I4s", moof, p)
+                if k2 == b"tfhd":
+                    track = struct.unpack_from(">I", moof, p + 12)[0]
+                elif k2 == b"trun" and track == track_id:
+                    total += struct.unpack_from(">I", moof, p + 12)[0]
+                p += max(s2, 8)
+        pos += max(size, 8)
+    return total
+
+
+class FragmentedMP4Writer:
+    """Streamable fMP4 writer: libx264 video (25 fps) and AAC mono 24 kHz audio known up front.
+
+    ``header()`` returns the init segment; ``write(yuv)`` returns the fragments (moof+mdat bytes)
+    completed by that frame; ``close()`` flushes and returns the rest; ``abort()`` drops the output.
+    ``video_frames_out`` counts the video samples in the fragments returned so far. The AAC encode
+    runs ahead on its own thread; muxing happens on the caller's thread only.
+    """
+
+    def __init__(self, width: int, height: int, audio: np.ndarray, *, frag_duration_us: int = FRAG_DURATION_US):
+        if width % 2 or height % 2 or width < 16 or height < 16:
+            raise ValueError(f"video size must be even and at least 16x16, got {width}x{height}")
+        self.width, self.height = width, height
+        self.audio = np.ascontiguousarray(audio, dtype=np.float32).reshape(-1)
+        self._sink = BoxSplitter()
+        options = {"movflags": MOVFLAGS, "frag_duration": str(frag_duration_us)}
+        self._out = av.open(self._sink, mode="w", format="mp4", options=options)
+        self._vs = self._out.add_stream("libx264", rate=FPS)
+        configure_x264(self._vs, width, height)
+        self._as = self._out.add_stream("aac", rate=SAMPLE_RATE, layout="mono")
+        self._as.bit_rate = 64_000
+        self._as.codec_context.options = {"aac_coder": "fast"}
+        self._tb_v = fractions.Fraction(1, FPS)
+        self._tb_a = fractions.Fraction(1, SAMPLE_RATE)
+        self._n = 0
+        self._closed = False
+        self.video_frames_out = 0
+        self._a_packets: list[av.Packet] = []
+        self._a_done = False
+        self._a_stop = False
+        self._a_error: BaseException | None = None
+        self._a_cond = threading.Condition()
+        self._out.start_encoding()  # writes ftyp+moov now
+        self._init = b"".join(self._take())
+        self._a_thread = threading.Thread(target=self._encode_audio, name="aac", daemon=True)
+        self._a_thread.start()
+
+    def header(self) -> bytes:
+        """The init segment: ftyp + moov (with mvex)."""
+        return self._init
+
+    @property
+    def frames_in(self) -> int:
+        """Video frames written so far."""
+        return self._n
+
+    def _take(self) -> list[bytes]:
+        """Whole boxes written since the last call, paired into ftyp+moov or moof+mdat units."""
+        boxes = self._sink.boxes
+        out: list[bytes] = []
+        while boxes:
+            kind, data = boxes[0]
+            if kind in ("ftyp", "moof"):
+                if len(boxes) < 2:
+                    break
+                if kind == "moof":
+                    self.video_frames_out += trun_sample_count(data)
+                out.append(data + boxes[1][1])
+                del boxes[:2]
+            else:  # anything else (free, mfra) rides along on its own
+                out.append(data)
+                del boxes[0]
+        return out
+
+    def _encode_audio(self) -> None:
+        """Audio thread: AAC-encode the whole signal, publishing packets as they come."""
+        spf = SAMPLE_RATE // FPS
+        try:
+            for start in range(0, self.audio.size, spf):
+                frame = av.AudioFrame.from_ndarray(self.audio[None, start : start + spf], format="flt", layout="mono")
+                frame.sample_rate, frame.pts, frame.time_base = SAMPLE_RATE, start, self._tb_a
+                packets = self._as.encode(frame)
+                with self._a_cond:
+                    if self._a_stop:
+                        return
+                    self._a_packets.extend(packets)
+                    self._a_cond.notify_all()
+            packets = self._as.encode(None)
+            with self._a_cond:
+                self._a_packets.extend(packets)
+        except BaseException as exc:
+            self._a_error = exc
+        finally:
+            with self._a_cond:
+                self._a_done = True
+                self._a_cond.notify_all()
+
+    def _push_audio(self, upto: int | None) -> None:
+        """Mux the encoded audio packets that start before sample `upto` (all of them for None)."""
+        with self._a_cond:
+            while not self._a_done and (upto is None or not self._a_packets or (self._a_packets[-1].pts or 0) < upto):
+                self._a_cond.wait()
+            if self._a_error is not None:
+                raise self._a_error
+            count = 0
+            for packet in self._a_packets:
+                if upto is not None and (packet.pts or 0) >= upto:
+                    break
+                count += 1
+            ready = self._a_packets[:count]
+            del self._a_packets[:count]
+        for packet in ready:
+            self._out.mux(packet)
+
+    def write(self, yuv: np.ndarray) -> list[bytes]:
+        """Encode one yuv420p frame ((H*3//2, W) uint8, C-contiguous); returns completed fragments.
+
+        The array is handed to the encoder without a copy and may be reused once this returns.
+        """
+        if self._closed:
+            raise ValueError("the writer is closed")
+        frame = av.VideoFrame.from_numpy_buffer(yuv, format="yuv420p")
+        frame.pts, frame.time_base = self._n, self._tb_v
+        self._n += 1
+        self._out.mux(self._vs.encode(frame))
+        self._push_audio((self._n + AUDIO_LEAD_FRAMES) * (SAMPLE_RATE // FPS))
+        return self._take()
+
+    def close(self) -> list[bytes]:
+        """Flush both encoders and the muxer; returns the remaining fragments."""
+        if self._closed:
+            return []
+        self._closed = True
+        self._out.mux(self._vs.encode(None))
+        self._push_audio(None)
+        self._a_thread.join()
+        self._out.close()
+        out = self._take()
+        if self._sink.pending:
+            raise ValueError(f"the muxer left {self._sink.pending} bytes outside any box")
+        return out
+
+    def abort(self) -> None:
+        """Drop the output without flushing (after a cancel or an error)."""
+        if self._closed:
+            return
+        self._closed = True
+        with self._a_cond:
+            self._a_stop = True
+        self._a_thread.join()
+        try:
+            self._out.close()
+        except (av.FFmpegError, ValueError, OSError):
+            pass
+
+
+def encode_yuv_frames_plain(frames: Iterable[np.ndarray], width: int, height: int) -> int:
+    """Encode yuv420p frames with bare libx264 (same settings, no audio, no muxing); returns the count.
+
+    The benchmark's baseline for the cost of the encoder alone.
+    """
+    cc = av.CodecContext.create("libx264", "w")
+    cc.width, cc.height, cc.pix_fmt = width, height, "yuv420p"
+    cc.time_base = fractions.Fraction(1, FPS)
+    cc.framerate = fractions.Fraction(FPS, 1)
+    cc.gop_size = GOP
+    cc.thread_count = X264_THREADS
+    cc.thread_type = "SLICE"
+    cc.options = dict(X264_OPTIONS)
+    n = 0
+    for i, yuv in enumerate(frames):
+        frame = av.VideoFrame.from_numpy_buffer(yuv, format="yuv420p")
+        frame.pts = i
+        cc.encode(frame)
+        n += 1
+    cc.encode(None)
+    return n

@@ -1,0 +1,102 @@
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+import pytest
+
+from reference_engine.video import BoxSplitter, FragmentedMP4Writer, encode_yuv_frames_plain, trun_sample_count
+from tests.media import child_boxes, inspect_mp4, moof_video_duration, speech_like, top_level_boxes
+
+W, H = 160, 96
+
+
+def moving_frames(n: int) -> list[np.ndarray]:
+    """yuv420p frames: a grey gradient with a bright square sliding right."""
+    frames = []
+    for i in range(n):
+        buf = np.full((H * 3 // 2, W), 128, dtype=np.uint8)
+        buf[:H] = np.linspace(40, 200, W, dtype=np.uint8)[None, :]
+        x = (i * 3) % (W - 20)
+        buf[30:50, x : x + 20] = 235
+        frames.append(buf)
+    return frames
+
+
+def write_all(n: int, audio: np.ndarray) -> tuple[bytes, list[bytes], FragmentedMP4Writer]:
+    writer = FragmentedMP4Writer(W, H, audio)
+    pieces = [writer.header()]
+    for frame in moving_frames(n):
+        pieces += writer.write(frame)
+    pieces += writer.close()
+    return b"".join(pieces), pieces, writer
+
+
+def test_box_splitter_reassembles_any_chunking() -> None:
+    boxes = [b"\x00\x00\x00\x0cftypabcd", b"\x00\x00\x00\x08free", b"\x00\x00\x00\x01mdat" + (20).to_bytes(8, "big") + b"x" * 4]
+    stream = b"".join(boxes)
+    for step in (1, 3, 7, len(stream)):
+        sink = BoxSplitter()
+        for i in range(0, len(stream), step):
+            sink.write(stream[i : i + step])
+        assert [data for _, data in sink.boxes] == boxes
+        assert [kind for kind, _ in sink.boxes] == ["ftyp", "free", "mdat"]
+        assert sink.pending == 0
+
+
+def test_box_splitter_rejects_corrupt_sizes() -> None:
+    with pytest.raises(ValueError):
+        BoxSplitter().write(b"\x00\x00\x00\x03moov")
+
+
+def test_writer_emits_init_then_fragments() -> None:
+    n = 60
+    data, pieces, writer = write_all(n, speech_like(n / 25))
+    boxes = top_level_boxes(data)
+    kinds = [k for k, _, _ in boxes]
+    assert kinds[:2] == ["ftyp", "moov"]
+    assert kinds[2:] == ["moof", "mdat"] * ((len(kinds) - 2) // 2) and len(kinds) % 2 == 0
+    _, moov_at, moov_size = boxes[1]
+    assert "mvex" in [k for k, _, _ in child_boxes(data, moov_at + 8, moov_at + moov_size)]
+    # each piece after the init segment is exactly one moof+mdat pair
+    assert [k for k, _, _ in top_level_boxes(pieces[0])] == ["ftyp", "moov"]
+    for piece in pieces[1:]:
+        assert [k for k, _, _ in top_level_boxes(piece)] == ["moof", "mdat"]
+    durations = [moof_video_duration(data, o, s) for k, o, s in boxes if k == "moof"]
+    assert max(durations) <= 1.0 + 0.05  # the first sample carries the AAC priming (~43 ms)
+    assert sum(trun_sample_count(p[: top_level_boxes(p)[0][2]]) for p in pieces[1:]) == n
+    assert writer.video_frames_out == n
+    facts = inspect_mp4(data)
+    assert facts.n_frames == n and (facts.width, facts.height) == (W, H)
+    assert facts.codec == "h264" and facts.pix_fmt == "yuv420p"
+    assert facts.audio_codec == "aac" and facts.audio_rate == 24000 and facts.audio_channels == 1
+    # the sliding square is really there
+    assert facts.frames[10][40, 33:50].mean() > 200
+
+
+def test_writer_is_deterministic() -> None:
+    audio = speech_like(1.0, seed=4)
+    assert write_all(25, audio)[0] == write_all(25, audio)[0]
+
+
+def test_writer_without_audio_samples_still_closes() -> None:
+    data, _, _ = write_all(5, np.zeros(0, dtype=np.float32))
+    assert inspect_mp4(data).n_frames == 5
+
+
+def test_writer_abort_stops_the_audio_thread() -> None:
+    writer = FragmentedMP4Writer(W, H, speech_like(5.0))
+    for frame in moving_frames(3):
+        writer.write(frame)
+    writer.abort()
+    assert not any(t.name == "aac" and t.is_alive() for t in threading.enumerate())
+    assert writer.close() == []
+
+
+def test_writer_rejects_odd_sizes() -> None:
+    with pytest.raises(ValueError):
+        FragmentedMP4Writer(161, 96, speech_like(0.2))
+
+
+def test_plain_encoder_counts_frames() -> None:
+    assert encode_yuv_frames_plain(moving_frames(12), W, H) == 12
