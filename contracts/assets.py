@@ -63,7 +63,7 @@ def face_png(size: int = 512) -> bytes:
 @cache
 def speech(duration: float = DURATION_S, sample_rate: int = SAMPLE_RATE) -> Speech:
     """Voiced bursts (syllables at ~4.5 Hz) in the LOUD sections, digital silence elsewhere, as 16-bit WAV."""
-    n = int(round(duration * sample_rate))
+    n = round(duration * sample_rate)
     t = np.arange(n) / sample_rate
     rng = np.random.default_rng(11)
     f0 = 140 + 25 * np.sin(2 * np.pi * 0.7 * t)

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import argparse
-
-import pytest
+import subprocess
+import sys
 
 from contracts.target import TIERS
 
@@ -27,8 +27,23 @@ def build_parser() -> argparse.ArgumentParser:
 
 def pytest_args(ns: argparse.Namespace) -> list[str]:
     """The pytest command line equivalent to the parsed CLI."""
-    args = ["-p", "contracts.plugin", "--pyargs", "contracts", "-p", "no:cacheprovider", "-q", "--provider", ns.provider, "--base-url", ns.base_url,
-            "--tier", ns.tier]
+    args = [
+        "-p",
+        "no:avatar_emulator",  # the judge runs no emulator code, even when both are installed
+        "-p",
+        "contracts.plugin",
+        "--pyargs",
+        "contracts",
+        "-p",
+        "no:cacheprovider",
+        "-q",
+        "--provider",
+        ns.provider,
+        "--base-url",
+        ns.base_url,
+        "--tier",
+        ns.tier,
+    ]
     for flag, value in (
         ("--api-key-env", ns.api_key_env),
         ("--budget-videos", ns.budget_videos),
@@ -47,7 +62,8 @@ def pytest_args(ns: argparse.Namespace) -> list[str]:
 def main(argv: list[str] | None = None) -> int:
     """Run the conformance suite; the exit code is pytest's (0: no FAIL)."""
     ns = build_parser().parse_args(argv)
-    return int(pytest.main(pytest_args(ns)))
+    # A fresh interpreter: nothing the caller imported can leak into the judging process.
+    return subprocess.call([sys.executable, "-m", "pytest", *pytest_args(ns)])
 
 
 if __name__ == "__main__":

@@ -57,9 +57,7 @@ class Client:
                 self.request_ids.append(rid)
             self.responses.append(response)
 
-    def request(
-        self, method: str, path: str, *, auth: bool | dict[str, str] = True, **kwargs: Any
-    ) -> httpx.Response:
+    def request(self, method: str, path: str, *, auth: bool | dict[str, str] = True, **kwargs: Any) -> httpx.Response:
         """Send one request; `auth` True adds the target's key, a dict replaces the auth headers."""
         headers = dict(kwargs.pop("headers", None) or {})
         if auth is True:

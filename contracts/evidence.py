@@ -85,5 +85,5 @@ def summarize_clause(records: list[Record]) -> tuple[Verdict, str]:
     for verdict in ("FAIL", "XFAIL", "PASS", "NA"):
         hits = [r for r in records if r.verdict == verdict]
         if hits:
-            return verdict, hits[0].message  # type: ignore[return-value]
+            return hits[0].verdict, hits[0].message
     raise ValueError("no records")

@@ -62,7 +62,7 @@ class VideoRun:
 
     @property
     def videos(self) -> list[dict[str, Any]]:
-        out = []
+        out: list[dict[str, Any]] = []
         for o in self.observations:
             out.extend(v for v in (o.video, o.after) if isinstance(v, dict))
         return out

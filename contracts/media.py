@@ -103,7 +103,7 @@ def _decode_audio(data: bytes) -> tuple[np.ndarray | None, int]:
 
 def envelope(samples: np.ndarray, rate: int, hop_s: float, n: int | None = None) -> np.ndarray:
     """RMS loudness per hop_s window (n windows, or as many as fit)."""
-    hop = max(1, int(round(rate * hop_s)))
+    hop = max(1, round(rate * hop_s))
     count = n if n is not None else len(samples) // hop
     out = np.zeros(count, np.float64)
     for i in range(count):
@@ -128,7 +128,7 @@ def best_correlation(a: np.ndarray, b: np.ndarray, max_lag: int) -> float:
 
 @cache
 def _cascade() -> cv2.CascadeClassifier:
-    return cv2.CascadeClassifier(cv2.data.haarcascades + "haarcascade_frontalface_default.xml")
+    return cv2.CascadeClassifier(str(cv2.data.haarcascades) + "haarcascade_frontalface_default.xml")  # type: ignore[attr-defined]
 
 
 def find_face(gray: np.ndarray) -> tuple[int, int, int, int] | None:
@@ -136,8 +136,8 @@ def find_face(gray: np.ndarray) -> tuple[int, int, int, int] | None:
     faces = _cascade().detectMultiScale(gray, scaleFactor=1.1, minNeighbors=4, minSize=(40, 40))
     if len(faces) == 0:
         return None
-    x, y, w, h = max(faces, key=lambda f: int(f[2]) * int(f[3]))
-    return int(x), int(y), int(w), int(h)
+    best = max((tuple(int(v) for v in f) for f in faces), key=lambda f: f[2] * f[3])
+    return best[0], best[1], best[2], best[3]
 
 
 @dataclass
@@ -168,7 +168,8 @@ def lipsync(decoded: Decoded, speech_samples: np.ndarray, speech_rate: int) -> L
     std = frames[:, y0:y1, x0:x1].std(axis=0)
     win_w, win_h = max(4, (x1 - x0) // 2), max(4, (y1 - y0) // 2)
     summed = cv2.blur(std, (win_w, win_h))
-    cy, cx = np.unravel_index(int(np.argmax(summed)), summed.shape)
+    flat = int(np.argmax(summed))
+    cy, cx = divmod(flat, int(summed.shape[1]))
     rx0, ry0 = max(x0, x0 + cx - win_w // 2), max(y0, y0 + cy - win_h // 2)
     region = (int(rx0), int(ry0), int(min(x1, rx0 + win_w)), int(min(y1, ry0 + win_h)))
     roi = frames[:, region[1] : region[3], region[0] : region[2]]

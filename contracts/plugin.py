@@ -211,7 +211,8 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
     target = run.target
     terminalreporter.write_line(
         f"provider={target.provider} target={target.name} tier={target.tier} "
-        f"videos created={target.spent_videos}" + (f"/{target.budget_videos}" if target.budget_videos is not None else "")
+        f"videos created={target.spent_videos}"
+        + (f"/{target.budget_videos}" if target.budget_videos is not None else "")
     )
     for line in run.lines():
         terminalreporter.write_line(line)

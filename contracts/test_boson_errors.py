@@ -154,8 +154,11 @@ def test_voices_list(client: Client, ev: Evidence) -> None:
     )
     ev.check("BOSON-VOICES-LIST", ok, f"{r.status_code} {str(body)[:160]}")
     rid = request_id(r)
-    ev.check("BOSON-REQUEST-ID", bool(rid) and re.fullmatch(r"[\x21-\x7e]{1,200}", rid or "") is not None,
-             f"request id header: {rid!r}")
+    ev.check(
+        "BOSON-REQUEST-ID",
+        bool(rid) and re.fullmatch(r"[\x21-\x7e]{1,200}", rid or "") is not None,
+        f"request id header: {rid!r}",
+    )
     r404 = client.get(f"/v1/videos/{UNKNOWN_ID}")
     ev.check("BOSON-REQUEST-ID", bool(request_id(r404)), f"request id on a 404: {request_id(r404)!r}")
 

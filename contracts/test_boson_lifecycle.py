@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 from typing import Any
 
@@ -43,8 +44,9 @@ def sequence(run: VideoRun) -> list[dict[str, Any]]:
 
 
 @pytest.mark.tier("core")
-@pytest.mark.clause("BOSON-VIDEO-CREATE-QUEUED", "BOSON-VIDEO-OBJECT-SHAPE", "BOSON-VIDEO-SIZE-ECHO",
-                    "BOSON-VIDEO-RETRIEVE")
+@pytest.mark.clause(
+    "BOSON-VIDEO-CREATE-QUEUED", "BOSON-VIDEO-OBJECT-SHAPE", "BOSON-VIDEO-SIZE-ECHO", "BOSON-VIDEO-RETRIEVE"
+)
 def test_create_returns_queued_video(jobs: Jobs, ev: Evidence) -> None:
     """Operation: POST /v1/videos (JSON, audio input, size 640x480), then GET /v1/videos/{id}.
     Requirement: MUST answer 200 with a queued Video (progress 0, error null) that GET returns by id.
@@ -53,21 +55,32 @@ def test_create_returns_queued_video(jobs: Jobs, ev: Evidence) -> None:
     assert run.create is not None
     created = run.create.json()
     ok = created.get("status") == "queued" and created.get("progress") == 0 and created.get("error") is None
-    ev.check("BOSON-VIDEO-CREATE-QUEUED", ok and run.create.status_code == 200,
-             f"create answered {run.create.status_code} status={created.get('status')} "
-             f"progress={created.get('progress')} error={created.get('error')!r}")
+    ev.check(
+        "BOSON-VIDEO-CREATE-QUEUED",
+        ok and run.create.status_code == 200,
+        f"create answered {run.create.status_code} status={created.get('status')} "
+        f"progress={created.get('progress')} error={created.get('error')!r}",
+    )
     for v in sequence(run):
         problem = video_problem(v)
         ev.check("BOSON-VIDEO-OBJECT-SHAPE", problem is None, problem or "well-formed")
         ev.check("BOSON-VIDEO-SIZE-ECHO", v.get("size") == "640x480", f"size {v.get('size')!r}, asked 640x480")
     first = run.observations[0]
-    ev.check("BOSON-VIDEO-RETRIEVE", first.status == 200 and isinstance(first.video, dict)
-             and first.video.get("id") == created.get("id"), f"GET answered {first.status} {first.video}")
+    ev.check(
+        "BOSON-VIDEO-RETRIEVE",
+        first.status == 200 and isinstance(first.video, dict) and first.video.get("id") == created.get("id"),
+        f"GET answered {first.status} {first.video}",
+    )
 
 
 @pytest.mark.tier("core")
-@pytest.mark.clause("BOSON-VIDEO-STATUS-MONOTONE", "BOSON-VIDEO-PROGRESS-MONOTONE", "BOSON-VIDEO-TERMINAL-STABLE",
-                    "BOSON-VIDEO-COMPLETED-PROGRESS-100", "BOSON-VIDEO-ERROR-NULL-UNLESS-FAILED")
+@pytest.mark.clause(
+    "BOSON-VIDEO-STATUS-MONOTONE",
+    "BOSON-VIDEO-PROGRESS-MONOTONE",
+    "BOSON-VIDEO-TERMINAL-STABLE",
+    "BOSON-VIDEO-COMPLETED-PROGRESS-100",
+    "BOSON-VIDEO-ERROR-NULL-UNLESS-FAILED",
+)
 def test_lifecycle_invariants(jobs: Jobs, ev: Evidence) -> None:
     """Operation: GET /v1/videos/{id} polled from creation to a terminal state and a few reads beyond.
     Requirement: MUST move only forward, never lower progress, stay terminal, and complete at 100 with error null.
@@ -75,36 +88,63 @@ def test_lifecycle_invariants(jobs: Jobs, ev: Evidence) -> None:
     run = jobs.polled()
     videos = [v for v in sequence(run) if isinstance(v, dict) and v.get("status") in ORDER]
     statuses = [v["status"] for v in videos]
-    ev.check("BOSON-VIDEO-STATUS-MONOTONE", len(videos) == len(sequence(run)),
-             f"statuses seen: {[v.get('status') for v in sequence(run)]}")
-    for a, b in zip(videos, videos[1:], strict=False):
-        forward = ORDER[b["status"]] >= ORDER[a["status"]] and (a["status"] not in TERMINAL or a["status"] == b["status"])
+    ev.check(
+        "BOSON-VIDEO-STATUS-MONOTONE",
+        len(videos) == len(sequence(run)),
+        f"statuses seen: {[v.get('status') for v in sequence(run)]}",
+    )
+    for a, b in itertools.pairwise(videos):
+        forward = ORDER[b["status"]] >= ORDER[a["status"]] and (
+            a["status"] not in TERMINAL or a["status"] == b["status"]
+        )
         ev.check("BOSON-VIDEO-STATUS-MONOTONE", forward, f"{a['status']} -> {b['status']}")
-        ev.check("BOSON-VIDEO-PROGRESS-MONOTONE", b["progress"] >= a["progress"],
-                 f"progress {a['progress']} -> {b['progress']} ({a['status']} -> {b['status']})")
+        ev.check(
+            "BOSON-VIDEO-PROGRESS-MONOTONE",
+            b["progress"] >= a["progress"],
+            f"progress {a['progress']} -> {b['progress']} ({a['status']} -> {b['status']})",
+        )
         if a["status"] in TERMINAL:
             same = (a["status"], a["progress"], a["error"]) == (b["status"], b["progress"], b["error"])
-            ev.check("BOSON-VIDEO-TERMINAL-STABLE", same, f"{a['status']}/{a['progress']} -> {b['status']}/{b['progress']}")
+            ev.check(
+                "BOSON-VIDEO-TERMINAL-STABLE", same, f"{a['status']}/{a['progress']} -> {b['status']}/{b['progress']}"
+            )
     terminal_reads = [v for v in videos if v["status"] in TERMINAL]
     ev.check("BOSON-VIDEO-TERMINAL-STABLE", len(terminal_reads) >= 2, f"{len(terminal_reads)} terminal reads")
-    ev.check("BOSON-VIDEO-STATUS-MONOTONE", bool(statuses) and statuses[-1] == "completed",
-             f"the suite's valid request ended {statuses[-1:] or 'unread'} (error {videos[-1].get('error') if videos else None!r})")
+    ev.check(
+        "BOSON-VIDEO-STATUS-MONOTONE",
+        bool(statuses) and statuses[-1] == "completed",
+        f"the suite's valid request ended {statuses[-1:] or 'unread'} "
+        f"(error {videos[-1].get('error') if videos else None!r})",
+    )
     for v in videos:
         if v["status"] == "completed":
-            ev.check("BOSON-VIDEO-COMPLETED-PROGRESS-100", v["progress"] == 100 and v["error"] is None,
-                     f"completed with progress {v['progress']} error {v['error']!r}")
+            ev.check(
+                "BOSON-VIDEO-COMPLETED-PROGRESS-100",
+                v["progress"] == 100 and v["error"] is None,
+                f"completed with progress {v['progress']} error {v['error']!r}",
+            )
         if v["status"] == "failed":
-            ev.check("BOSON-VIDEO-ERROR-NULL-UNLESS-FAILED", isinstance(v["error"], str) and bool(v["error"]),
-                     f"failed with error {v['error']!r}")
+            ev.check(
+                "BOSON-VIDEO-ERROR-NULL-UNLESS-FAILED",
+                isinstance(v["error"], str) and bool(v["error"]),
+                f"failed with error {v['error']!r}",
+            )
         else:
-            ev.check("BOSON-VIDEO-ERROR-NULL-UNLESS-FAILED", v["error"] is None, f"{v['status']} with error {v['error']!r}")
+            ev.check(
+                "BOSON-VIDEO-ERROR-NULL-UNLESS-FAILED", v["error"] is None, f"{v['status']} with error {v['error']!r}"
+            )
     if "completed" not in statuses:
         ev.check("BOSON-VIDEO-COMPLETED-PROGRESS-100", False, "never saw the video completed")
 
 
 @pytest.mark.tier("core")
-@pytest.mark.clause("BOSON-CONTENT-404-UNTIL-COMPLETED", "BOSON-CONTENT-RANGE", "BOSON-CONTENT-MOOV-FIRST",
-                    "BOSON-ERROR-INVALID-VARIANT-400", "BOSON-ERROR-ENVELOPE")
+@pytest.mark.clause(
+    "BOSON-CONTENT-404-UNTIL-COMPLETED",
+    "BOSON-CONTENT-RANGE",
+    "BOSON-CONTENT-MOOV-FIRST",
+    "BOSON-ERROR-INVALID-VARIANT-400",
+    "BOSON-ERROR-ENVELOPE",
+)
 def test_content(jobs: Jobs, client: Client, ev: Evidence) -> None:
     """Operation: GET /v1/videos/{id}/content while polling and after completion (plain, Range, bad variant).
     Requirement: MUST answer 404 until completed and video/mp4 after; SHOULD honour Range and put moov first.
@@ -114,18 +154,26 @@ def test_content(jobs: Jobs, client: Client, ev: Evidence) -> None:
         before = (o.video or {}).get("status")
         after = (o.after or {}).get("status")
         if o.content_status in (200, 206):
-            ev.check("BOSON-CONTENT-404-UNTIL-COMPLETED", after == "completed",
-                     f"content answered {o.content_status} while the video read {after!r} right after")
+            ev.check(
+                "BOSON-CONTENT-404-UNTIL-COMPLETED",
+                after == "completed",
+                f"content answered {o.content_status} while the video read {after!r} right after",
+            )
         elif before == "completed":
-            ev.check("BOSON-CONTENT-404-UNTIL-COMPLETED", False, f"content answered {o.content_status} for a completed video")
+            ev.check(
+                "BOSON-CONTENT-404-UNTIL-COMPLETED", False, f"content answered {o.content_status} for a completed video"
+            )
         elif o.content_status == 404:
             ev.check("BOSON-CONTENT-404-UNTIL-COMPLETED", True, f"404 while {before}")
         else:
             ev.check("BOSON-CONTENT-404-UNTIL-COMPLETED", False, f"content answered {o.content_status} while {before}")
     assert run.content is not None, f"video ended {run.final}"
     ctype = run.content.headers.get("content-type", "")
-    ev.check("BOSON-CONTENT-404-UNTIL-COMPLETED", run.content.status_code == 200 and ctype.startswith("video/mp4"),
-             f"completed content: {run.content.status_code} {ctype}")
+    ev.check(
+        "BOSON-CONTENT-404-UNTIL-COMPLETED",
+        run.content.status_code == 200 and ctype.startswith("video/mp4"),
+        f"completed content: {run.content.status_code} {ctype}",
+    )
     data = run.content.content
     try:
         types = [b.type for b in mp4.top_level(data)]
@@ -135,19 +183,31 @@ def test_content(jobs: Jobs, client: Client, ev: Evidence) -> None:
         ev.check("BOSON-CONTENT-MOOV-FIRST", False, f"not an MP4: {exc}")
     path = f"/v1/videos/{run.video_id}/content"
     r = client.get(path, headers={"Range": "bytes=0-99"})
-    ev.check("BOSON-CONTENT-RANGE", r.status_code == 206 and r.content == data[:100],
-             f"bytes=0-99: {r.status_code}, {len(r.content)} bytes, match={r.content == data[:100]}")
+    ev.check(
+        "BOSON-CONTENT-RANGE",
+        r.status_code == 206 and r.content == data[:100],
+        f"bytes=0-99: {r.status_code}, {len(r.content)} bytes, match={r.content == data[:100]}",
+    )
     r = client.get(path, headers={"Range": f"bytes={len(data) - 50}-"})
-    ev.check("BOSON-CONTENT-RANGE", r.status_code == 206 and r.content == data[-50:], f"suffix from {len(data) - 50}: {r.status_code}")
+    ev.check(
+        "BOSON-CONTENT-RANGE",
+        r.status_code == 206 and r.content == data[-50:],
+        f"suffix from {len(data) - 50}: {r.status_code}",
+    )
     r = client.get(path, headers={"Range": f"bytes={len(data) + 10}-"})
     ev.check("BOSON-CONTENT-RANGE", r.status_code == 416, f"beyond the end: {r.status_code}")
     r = client.get(path, params={"variant": "thumbnail"})
-    ev.check("BOSON-ERROR-INVALID-VARIANT-400", r.status_code == 400 and error_type(r) == "invalid_variant",
-             f"variant=thumbnail: {r.status_code} type={error_type(r)}")
+    ev.check(
+        "BOSON-ERROR-INVALID-VARIANT-400",
+        r.status_code == 400 and error_type(r) == "invalid_variant",
+        f"variant=thumbnail: {r.status_code} type={error_type(r)}",
+    )
     problem = envelope_problem(r)
     ev.check("BOSON-ERROR-ENVELOPE", problem is None, f"invalid_variant body: {problem or 'ok'}")
     r = client.get(path, params={"variant": "video"})
-    ev.check("BOSON-ERROR-INVALID-VARIANT-400", r.status_code == 200 and r.content == data, f"variant=video: {r.status_code}")
+    ev.check(
+        "BOSON-ERROR-INVALID-VARIANT-400", r.status_code == 200 and r.content == data, f"variant=video: {r.status_code}"
+    )
 
 
 @pytest.mark.tier("core")
@@ -169,7 +229,10 @@ def test_text_to_video(jobs: Jobs, client: Client, ev: Evidence) -> None:
     """Operation: POST /v1/videos with input_tts, polled to completion, then /content.
     Requirement: MUST complete and the MP4 MUST carry an audio track.
     """
-    body = {"ref_image": b64(face_png()), "input_tts": {"model": "higgs-tts-3", "input": "Hello there.", "voice": "default"}}
+    body = {
+        "ref_image": b64(face_png()),
+        "input_tts": {"model": "higgs-tts-3", "input": "Hello there.", "voice": "default"},
+    }
     r = client.create("/v1/videos", json=body)
     assert r.status_code == 200, f"create answered {r.status_code}: {r.text[:200]}"
     run = VideoRun(requested_size="640x640", create=r, video_id=r.json().get("id"))
@@ -179,7 +242,10 @@ def test_text_to_video(jobs: Jobs, client: Client, ev: Evidence) -> None:
     if run.content is not None:
         try:
             decoded = decode(run.content.content)
-            ev.check("BOSON-VIDEO-CREATE-TTS", decoded.has_audio and decoded.audio is not None
-                     and float(abs(decoded.audio).max(initial=0.0)) > 0.01, "audio track present and not silent")
+            ev.check(
+                "BOSON-VIDEO-CREATE-TTS",
+                decoded.has_audio and decoded.audio is not None and float(abs(decoded.audio).max(initial=0.0)) > 0.01,
+                "audio track present and not silent",
+            )
         except DecodeError as exc:
             ev.check("BOSON-VIDEO-CREATE-TTS", False, str(exc))

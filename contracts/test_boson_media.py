@@ -14,6 +14,7 @@ AAC_PRIMING_SAMPLES = 1024
 MIN_LIPSYNC_R = 0.3
 MIN_AUDIO_R = 0.7
 MIN_CONTRAST = 8.0
+MIN_MOTION = 1.0
 
 
 def rendered(jobs: Jobs) -> Decoded:
@@ -32,11 +33,17 @@ def test_size_and_duration(jobs: Jobs, driving_speech: Speech, ev: Evidence) -> 
     ev.check("BOSON-MEDIA-SIZE", (d.width, d.height) == (640, 480), f"decoded {d.width}x{d.height}, asked 640x480")
     frame = 1.0 / d.fps
     want = driving_speech.duration
-    ev.check("BOSON-MEDIA-DURATION", abs(d.frame_duration - want) <= frame + 1e-3,
-             f"{len(d.frames)} frames at {d.fps:g} fps = {d.frame_duration:.3f} s; audio {want:.3f} s")
+    ev.check(
+        "BOSON-MEDIA-DURATION",
+        abs(d.frame_duration - want) <= frame + 1e-3,
+        f"{len(d.frames)} frames at {d.fps:g} fps = {d.frame_duration:.3f} s; audio {want:.3f} s",
+    )
     priming = AAC_PRIMING_SAMPLES / d.audio_rate if d.audio_rate else 0.0
-    ev.check("BOSON-MEDIA-DURATION", abs(d.video_duration - want) <= frame + priming + 1e-3,
-             f"video timeline {d.video_duration:.3f} s; audio {want:.3f} s (allowing one frame and AAC priming)")
+    ev.check(
+        "BOSON-MEDIA-DURATION",
+        abs(d.video_duration - want) <= frame + priming + 1e-3,
+        f"video timeline {d.video_duration:.3f} s; audio {want:.3f} s (allowing one frame and AAC priming)",
+    )
 
 
 @pytest.mark.tier("core")
@@ -46,8 +53,11 @@ def test_audio(jobs: Jobs, driving_speech: Speech, ev: Evidence) -> None:
     Requirement: MUST have an audio track whose loudness follows the driving audio.
     """
     d = rendered(jobs)
-    ev.check("BOSON-MEDIA-AUDIO-TRACK", d.audio is not None and len(d.audio) > 0,
-             "audio track present" if d.audio is not None else "no audio track")
+    ev.check(
+        "BOSON-MEDIA-AUDIO-TRACK",
+        d.audio is not None and len(d.audio) > 0,
+        "audio track present" if d.audio is not None else "no audio track",
+    )
     if d.audio is None or not d.audio_rate:
         ev.check("BOSON-MEDIA-AUDIO-FAITHFUL", False, "no audio to compare")
         return
@@ -56,8 +66,11 @@ def test_audio(jobs: Jobs, driving_speech: Speech, ev: Evidence) -> None:
     want = envelope(driving_speech.samples, driving_speech.sample_rate, hop)
     peak = float(np.abs(d.audio).max(initial=0.0))
     r = best_correlation(got, want, 3)
-    ev.check("BOSON-MEDIA-AUDIO-FAITHFUL", peak > 0.01 and r >= MIN_AUDIO_R,
-             f"output peak {peak:.3f}, loudness correlation with the input r={r:.2f} (need {MIN_AUDIO_R})")
+    ev.check(
+        "BOSON-MEDIA-AUDIO-FAITHFUL",
+        peak > 0.01 and r >= MIN_AUDIO_R,
+        f"output peak {peak:.3f}, loudness correlation with the input r={r:.2f} (need {MIN_AUDIO_R})",
+    )
 
 
 @pytest.mark.tier("core")
@@ -68,9 +81,15 @@ def test_frames_and_lipsync(jobs: Jobs, driving_speech: Speech, ev: Evidence) ->
     """
     d = rendered(jobs)
     contrasts = [float(f.std()) for f in d.frames[:: max(1, len(d.frames) // 10)]]
-    ev.check("BOSON-MEDIA-NOT-BLANK", min(contrasts) >= MIN_CONTRAST,
-             f"lowest sampled frame contrast (luma std) {min(contrasts):.1f} (need {MIN_CONTRAST})")
+    ev.check(
+        "BOSON-MEDIA-NOT-BLANK",
+        min(contrasts) >= MIN_CONTRAST,
+        f"lowest sampled frame contrast (luma std) {min(contrasts):.1f} (need {MIN_CONTRAST})",
+    )
     sync = lipsync(d, driving_speech.samples, driving_speech.sample_rate)
-    ev.check("BOSON-MEDIA-LIPSYNC", sync.r >= MIN_LIPSYNC_R,
-             f"mouth-region motion vs loudness r={sync.r:.2f} (need {MIN_LIPSYNC_R}); region {sync.region}, "
-             f"face {'found' if sync.face_found else 'not found'}, peak motion {sync.motion_peak:.1f}")
+    ev.check(
+        "BOSON-MEDIA-LIPSYNC",
+        sync.r >= MIN_LIPSYNC_R and sync.motion_peak >= MIN_MOTION,
+        f"mouth-region motion vs loudness r={sync.r:.2f} (need {MIN_LIPSYNC_R}); region {sync.region}, "
+        f"face {'found' if sync.face_found else 'not found'}, peak motion {sync.motion_peak:.1f}",
+    )

@@ -20,14 +20,21 @@ def test_speech_wav(client: Client, target: Target, ev: Evidence) -> None:
     Requirement: MUST answer 200 audio/wav that decodes to non-empty audio.
     """
     require_create(target)
-    r = client.post("/v1/audio/speech", json={"model": "higgs-tts-3", "input": "Hello there.", "response_format": "wav"})
+    r = client.post(
+        "/v1/audio/speech", json={"model": "higgs-tts-3", "input": "Hello there.", "response_format": "wav"}
+    )
     ctype = r.headers.get("content-type", "")
-    ev.check("BOSON-SPEECH-WAV", r.status_code == 200 and ctype.startswith(("audio/wav", "audio/x-wav")),
-             f"{r.status_code} {ctype}")
+    ev.check(
+        "BOSON-SPEECH-WAV",
+        r.status_code == 200 and ctype.startswith(("audio/wav", "audio/x-wav")),
+        f"{r.status_code} {ctype}",
+    )
     try:
         with wave.open(io.BytesIO(r.content)) as w:
             frames = w.getnframes()
-            ev.check("BOSON-SPEECH-WAV", frames > 0 and w.getsampwidth() == 2, f"{frames} frames at {w.getframerate()} Hz")
+            ev.check(
+                "BOSON-SPEECH-WAV", frames > 0 and w.getsampwidth() == 2, f"{frames} frames at {w.getframerate()} Hz"
+            )
     except (wave.Error, EOFError) as exc:
         ev.check("BOSON-SPEECH-WAV", False, f"not a WAV: {exc}")
 
@@ -44,5 +51,8 @@ def test_speech_pcm_stream(client: Client, target: Target, ev: Evidence) -> None
         chunks = [c for c in r.iter_bytes()]
         status = r.status_code
     data = b"".join(chunks)
-    ev.check("BOSON-SPEECH-PCM-STREAM", status == 200 and len(data) > 0 and len(data) % 2 == 0,
-             f"{status}, {len(data)} bytes in {len(chunks)} chunks")
+    ev.check(
+        "BOSON-SPEECH-PCM-STREAM",
+        status == 200 and len(data) > 0 and len(data) % 2 == 0,
+        f"{status}, {len(data)} bytes in {len(chunks)} chunks",
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 
 import pytest
@@ -26,10 +27,15 @@ def test_stream_headers(jobs: Jobs, ev: Evidence) -> None:
     ev.check("BOSON-STREAM-VIDEO-ID", ID_RE.match(vid) is not None, f"X-Video-Id {run.video_id!r}")
     seen = run.status_at_headers or {}
     ev.check("BOSON-STREAM-VIDEO-ID", seen.get("id") == vid and bool(vid), f"GET /v1/videos/{vid} at headers: {seen}")
-    ev.check("BOSON-STREAM-VIDEO-ID", (run.final or {}).get("id") == vid and bool(vid), f"after the stream: {run.final}")
+    ev.check(
+        "BOSON-STREAM-VIDEO-ID", (run.final or {}).get("id") == vid and bool(vid), f"after the stream: {run.final}"
+    )
     status = seen.get("status")
-    ev.check("BOSON-STREAM-EARLY-BYTES", status in ("queued", "in_progress"),
-             f"the video read {status!r} when the stream's headers arrived")
+    ev.check(
+        "BOSON-STREAM-EARLY-BYTES",
+        status in ("queued", "in_progress"),
+        f"the video read {status!r} when the stream's headers arrived",
+    )
 
 
 @pytest.mark.tier("core")
@@ -50,13 +56,15 @@ def test_stream_boxes(jobs: Jobs, ev: Evidence) -> None:
     moov = boxes[1] if len(boxes) > 1 and boxes[1].type == "moov" else None
     ev.check("BOSON-STREAM-BOX-ORDER", moov is not None and bool(moov.find("mvex")), "moov contains mvex")
     rest = [t for t in types[2:] if t not in ("free", "skip", "styp", "sidx", "prft", "emsg")]
-    pairs = len(rest) >= 2 and len(rest) % 2 == 0 and all(
-        rest[i] == "moof" and rest[i + 1] == "mdat" for i in range(0, len(rest), 2)
+    pairs = (
+        len(rest) >= 2
+        and len(rest) % 2 == 0
+        and all(rest[i] == "moof" and rest[i + 1] == "mdat" for i in range(0, len(rest), 2))
     )
     ev.check("BOSON-STREAM-BOX-ORDER", pairs, f"after moov: {rest[:8]}{'...' if len(rest) > 8 else ''}")
     moofs = [b for b in boxes if b.type == "moof"]
     seqs = [mp4.mfhd_sequence(m) for m in moofs]
-    increasing = bool(seqs) and None not in seqs and all(b > a for a, b in zip(seqs, seqs[1:], strict=False))  # type: ignore[operator]
+    increasing = bool(seqs) and None not in seqs and all(b > a for a, b in itertools.pairwise(seqs))  # type: ignore[operator]
     ev.check("BOSON-STREAM-FRAGMENT-SEQUENCE", increasing, f"mfhd sequence numbers {seqs[:12]}")
     if moov is None or len(moofs) < 2:
         ev.check("BOSON-STREAM-FRAGMENT-DURATION", False, "no moov or fewer than two fragments")
@@ -69,9 +77,12 @@ def test_stream_boxes(jobs: Jobs, ev: Evidence) -> None:
     tid, scale = video[0], tracks[video[0]][1]
     times = [mp4.fragment_times(m).get(tid) for m in moofs]
     known = [t for t in times if t is not None]
-    gaps = [(b - a) / scale for a, b in zip(known, known[1:], strict=False)]
-    ev.check("BOSON-STREAM-FRAGMENT-DURATION", bool(gaps) and max(gaps) <= MAX_FRAGMENT_S + 0.05,
-             f"largest video fragment {max(gaps, default=0):.3f} s")
+    gaps = [(b - a) / scale for a, b in itertools.pairwise(known)]
+    ev.check(
+        "BOSON-STREAM-FRAGMENT-DURATION",
+        bool(gaps) and max(gaps) <= MAX_FRAGMENT_S + 0.05,
+        f"largest video fragment {max(gaps, default=0):.3f} s",
+    )
 
 
 @pytest.mark.tier("core")
@@ -97,7 +108,13 @@ def test_stream_decodes_and_matches_content(jobs: Jobs, ev: Evidence) -> None:
         ev.check("BOSON-STREAM-CONTENT-MATCHES", False, f"/content: {exc}")
         return
     frame = 1.0 / streamed.fps
-    ev.check("BOSON-STREAM-CONTENT-MATCHES", (stored.width, stored.height) == (streamed.width, streamed.height),
-             f"stream {streamed.width}x{streamed.height}, content {stored.width}x{stored.height}")
-    ev.check("BOSON-STREAM-CONTENT-MATCHES", abs(stored.frame_duration - streamed.frame_duration) <= frame + 1e-3,
-             f"stream {streamed.frame_duration:.3f} s, content {stored.frame_duration:.3f} s")
+    ev.check(
+        "BOSON-STREAM-CONTENT-MATCHES",
+        (stored.width, stored.height) == (streamed.width, streamed.height),
+        f"stream {streamed.width}x{streamed.height}, content {stored.width}x{stored.height}",
+    )
+    ev.check(
+        "BOSON-STREAM-CONTENT-MATCHES",
+        abs(stored.frame_duration - streamed.frame_duration) <= frame + 1e-3,
+        f"stream {streamed.frame_duration:.3f} s, content {stored.frame_duration:.3f} s",
+    )

@@ -15,8 +15,10 @@ from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .boson import BosonProvider
+from .controlplane import JournalMiddleware, control_routes
 from .errors import ApiError
 from .fetch import FetchPolicy
+from .heygen import HeyGenProvider
 from .routing import Provider
 from .settings import Settings
 from .spec import Spec
@@ -40,7 +42,7 @@ class Emulator:
         self.settings = settings
         self.store = MediaStore(settings.data_dir)
         self.tenants = TenantRegistry(settings, self.store)
-        self.providers: list[Provider] = [BosonProvider()]
+        self.providers: list[Provider] = [BosonProvider(), HeyGenProvider()]
         self.failures: list[Failure] = []
         self.fetch_policy: FetchPolicy = settings.extra.get("fetch", "local")  # type: ignore[assignment]
 
@@ -112,7 +114,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     """Build the emulator app. Serve it with uvicorn, or call it in-process with httpx.ASGITransport."""
     settings = settings or Settings()
     emulator = Emulator(settings)
-    routes: list[BaseRoute] = [*_spec_routes()]
+    routes: list[BaseRoute] = [*_spec_routes(), *control_routes(emulator)]
     for provider in emulator.providers:
         routes.extend(provider.routes())
 
@@ -144,4 +146,6 @@ def create_app(settings: Settings | None = None) -> Starlette:
     )
     app.state.emulator = emulator
     app.add_middleware(RequestIdMiddleware)
+    if settings.control:
+        app.add_middleware(JournalMiddleware, emulator=emulator)
     return app

@@ -22,6 +22,8 @@ def _serve_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     p.add_argument("--data-dir", type=Path, default=None, help="keep media here instead of a temporary folder")
     p.add_argument("--fetch", choices=["off", "local", "any"], default="local", help="which URL inputs are fetched")
     p.add_argument("--no-control", action="store_true", help="switch off the /_emulator control plane")
+    p.add_argument("--control-any-host", action="store_true",
+                   help="let non-loopback clients use /_emulator (e.g. a CI service container)")
     p.add_argument("--public-url", default=None, help="base URL used in links the emulator hands out")
     p.add_argument("--log-level", default="info")
 
@@ -44,7 +46,7 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
         data_dir=args.data_dir,
         control=not args.no_control,
         public_url=args.public_url,
-        extra={"fetch": args.fetch},
+        extra={"fetch": args.fetch, "control_remote": args.control_any_host},
     )
 
 

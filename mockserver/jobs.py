@@ -8,6 +8,7 @@ reports a terminal state. Providers map `JobStatus` onto their own vocabulary.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import math
 import threading
 import traceback
@@ -151,6 +152,8 @@ class JobPool:
         self._running: list[Job] = []
         self._contexts: dict[str, JobContext] = {}
         self.listeners: list[Listener] = []
+        self.polls_to_complete: int | None = None
+        """polls(n) progression for new jobs: complete on the n-th status read; None: follow the clock."""
 
     @property
     def active(self) -> bool:
@@ -170,8 +173,20 @@ class JobPool:
         self.refresh()
         if len(self._running) + len(self._queued) >= self.concurrency + self.queue_limit:
             raise PoolFull(self.retry_after())
+        if job.polls_to_complete is None:
+            job.polls_to_complete = self.polls_to_complete
         self._queued.append((job, work))
         self.refresh()
+
+    async def status_read(self, job: Job, *, wait: float = 30.0) -> None:
+        """Count a status read of `job` and refresh; the read that completes a polls(n) job waits
+        (at most `wait` s) for the job's real compute, so that read reports the terminal state."""
+        job.status_reads += 1
+        self.refresh()
+        polled_out = job.polls_to_complete is not None and job.status_reads >= job.polls_to_complete
+        if polled_out and not job.finished.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(job.finished.wait(), timeout=wait)
 
     def refresh(self) -> None:
         """Bring every job's emulated state up to the clock's now."""

@@ -12,6 +12,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from .controlplane.inject import faulted
+from .controlplane.inject import fire as fire_fault
 from .errors import ApiError
 from .spec import Operation, Spec
 
@@ -63,17 +65,24 @@ class Provider:
         op = self.spec.operations[op_id]
         path = op.path.replace("{", "{").replace("}", "}")
 
+        async def respond(call: Call) -> Response:
+            try:
+                if authenticated:
+                    self.authenticate(call)
+                return await handler(call)
+            except ApiError as error:
+                call.request.scope["problems"] = [p.message for p in error.problems] or [error.message]
+                return self.error_response(error)
+
         async def endpoint(request: Request) -> Response:
             request.scope["operation_id"] = op.id
             request.scope["provider"] = self.name
             try:
                 call = Call(request, op, self)
-                if authenticated:
-                    self.authenticate(call)
-                return await handler(call)
-            except ApiError as error:
-                request.scope["problems"] = [p.message for p in error.problems] or [error.message]
-                return self.error_response(error)
+                rule = fire_fault(call)
+                if rule is not None:
+                    return await faulted(call, rule, respond)
+                return await respond(call)
             except Exception as exc:
                 emulator = request.app.state.emulator
                 emulator.record_failure(request, traceback.format_exc())

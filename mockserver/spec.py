@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from jsonschema.exceptions import ValidationError, best_match
+from jsonschema.exceptions import ValidationError
 from openapi_schema_validator import OAS30Validator
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT4
@@ -132,10 +132,7 @@ class Spec:
         errors = list(self._validator(schema).iter_errors(instance))
         if not errors:
             return []
-        ordered = sorted(errors, key=_rank)
-        first = best_match(errors, key=_rank)
-        ordered.remove(first)
-        return [_problem(err, prefix) for err in [first, *ordered]]
+        return [_problem(err, prefix) for err in sorted(errors, key=_rank)]
 
 
 _COMBINATORS = ("oneOf", "anyOf", "not")

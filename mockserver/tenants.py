@@ -28,6 +28,7 @@ class Tenant:
         self.store = store
         self.clock = Clock()
         self.pacing = Pacing(settings.pace)
+        self.polls_to_complete: int | None = None
         self.jobs: dict[str, Job] = {}
         self.pools: dict[str, JobPool] = {}
         self._runner = runner
@@ -49,6 +50,7 @@ class Tenant:
                 pacing=self.pacing,
                 runner=self._runner,
             )
+            self.pools[name].polls_to_complete = self.polls_to_complete
         return self.pools[name]
 
     def extension(self, key: str, factory: Callable[[Tenant], T]) -> T:
@@ -61,6 +63,12 @@ class Tenant:
         self.pacing = pacing
         for pool in self.pools.values():
             pool.pacing = pacing
+
+    def set_progression(self, polls: int | None) -> None:
+        """polls(n): new jobs complete on their n-th status read; None: they follow the clock."""
+        self.polls_to_complete = polls
+        for pool in self.pools.values():
+            pool.polls_to_complete = polls
 
     def refresh(self) -> None:
         for pool in self.pools.values():

@@ -23,7 +23,7 @@ _MOUTH_YUV = (38, 120, 146)  # inner mouth: dark, slightly red
 
 def frame_count(n_samples: int) -> int:
     """Video frames for `n_samples` of 24 kHz audio: round(seconds * 25), at least 1."""
-    return max(1, int(round(n_samples / SAMPLE_RATE * FPS)))
+    return max(1, round(n_samples / SAMPLE_RATE * FPS))
 
 
 def loudness_envelope(audio: np.ndarray, n_frames: int) -> np.ndarray:
@@ -123,6 +123,7 @@ class FaceAnimator:
         self._head = (*_span(self.face.x - 0.2 * fw, self.face.x + 1.2 * fw, w),
                       *_span(self.face.y - 0.3 * fh, self.face.y + 1.25 * fh, h))  # fmt: skip
         self._margin = int(np.abs(self.shifts).max(initial=0)) + 2
+        self._dirty = self._dirty_box()
         self._head_cache: dict[tuple[int, int], Planes] = {}
         self._mouth_cache: dict[int, list[Stamp]] = {}
         self._lid_cache: dict[int, list[Stamp]] = {}
@@ -138,6 +139,23 @@ class FaceAnimator:
         u = flat[h * w : h * w * 5 // 4].reshape(h // 2, w // 2)
         v = flat[h * w * 5 // 4 :].reshape(h // 2, w // 2)
         return y, u, v
+
+    def _dirty_box(self) -> tuple[int, int, int, int]:
+        """(x0, x1, y0, y1): every pixel any frame may change lies inside (head, jaw, mouth, eyes, shifts)."""
+        f, m = self.face, self._margin + 4
+        mcx, mcy = f.mouth[0], f.mouth[1]
+        xs = [self._head[0], self._head[1], mcx - 0.5 * f.w, mcx + 0.5 * f.w]
+        ys = [self._head[2], self._head[3], mcy - 0.1 * f.h, f.y + 1.25 * f.h]
+        for ecx, ecy, ew, eh in f.eyes:
+            xs += [ecx - ew, ecx + ew]
+            ys += [ecy - eh, ecy + eh]
+        return (*_span(min(xs) - m, max(xs) + m, self.width), *_span(min(ys) - m, max(ys) + m, self.height))
+
+    def _restore(self, buf: np.ndarray) -> None:
+        """Copy the base back over the region that frames change (the rest of `buf` is already base)."""
+        x0, x1, y0, y1 = self._dirty
+        for dst, src, sub in zip(self.planes(buf), self.planes(self.base), (1, 2, 2), strict=True):
+            dst[y0 // sub : y1 // sub, x0 // sub : x1 // sub] = src[y0 // sub : y1 // sub, x0 // sub : x1 // sub]
 
     def _sample_skin(self) -> tuple[int, int, int]:
         """Median YUV of the cheeks, used to paint eyelids."""
@@ -254,16 +272,23 @@ class FaceAnimator:
 
     # ------------------------------------------------------------------ frames
 
-    def render_into(self, i: int, buf: np.ndarray) -> np.ndarray:
-        """Draw frame i (I420, (H*3//2, W) uint8) into `buf` and return it."""
-        np.copyto(buf, self.base)
+    def render_into(self, i: int, buf: np.ndarray, *, reused: bool = False) -> np.ndarray:
+        """Draw frame i (I420, (H*3//2, W) uint8) into `buf` and return it.
+
+        reused=True promises that `buf` holds an earlier frame of this animator, so only the region
+        that frames change is reset instead of the whole picture.
+        """
+        if reused:
+            self._restore(buf)
+        else:
+            np.copyto(buf, self.base)
         planes = self.planes(buf)
         dx, dy = (int(v) for v in self.shifts[i])
         self._draw_head(planes, dx, dy)
-        jaw = int(round(float(self.openness[i]) * self._jaw_max))
+        jaw = round(float(self.openness[i]) * self._jaw_max)
         if jaw > 0:
             _apply(planes, self._mouth_stamps(jaw), dx, dy)
-        lid = int(round(float(self.blinks[i]) * 20))
+        lid = round(float(self.blinks[i]) * 20)
         if lid > 0:
             _apply(planes, self._eyelid_stamps(lid), dx, dy)
         return buf
@@ -276,8 +301,10 @@ class FaceAnimator:
         """
         buffers = [np.empty_like(self.base) for _ in range(ring)]
         for i in range(self.n_frames):
-            buf = buffers[i % ring] if ring else np.empty_like(self.base)
-            yield self.render_into(i, buf)
+            if ring:
+                yield self.render_into(i, buffers[i % ring], reused=i >= ring)
+            else:
+                yield self.render_into(i, np.empty_like(self.base))
 
     def rgb_frame(self, i: int) -> np.ndarray:
         """Frame i as RGB uint8 HxWx3 (slower: for compositing onto other backgrounds)."""

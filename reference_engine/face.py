@@ -13,7 +13,7 @@ log = logging.getLogger(__name__)
 Region = tuple[int, int, int, int]
 """(cx, cy, w, h): a centre and a size in pixels."""
 
-_DETECT_SIDE = 640  # detect on an image no larger than this (the cascade cost grows with area)
+_DETECT_SIDE = 480  # detect on an image no larger than this (the cascade cost grows with area)
 
 # Where features sit inside a frontal Haar face box (fractions of the box), as found on real faces.
 _EYE_Y, _EYE_DX, _EYE_W, _EYE_H = 0.40, 0.19, 0.22, 0.11
@@ -40,13 +40,13 @@ class FaceBox:
         """This box in another image where a point p maps to p * scale - (dx, dy)."""
 
         def px(v: float) -> int:
-            return int(round(v * scale - dx))
+            return round(v * scale - dx)
 
         def py(v: float) -> int:
-            return int(round(v * scale - dy))
+            return round(v * scale - dy)
 
         def sz(v: float) -> int:
-            return max(1, int(round(v * scale)))
+            return max(1, round(v * scale))
 
         def region(r: Region) -> Region:
             return px(r[0]), py(r[1]), sz(r[2]), sz(r[3])
@@ -106,7 +106,7 @@ def _gray(rgb: np.ndarray) -> tuple[np.ndarray, float]:
 
 def _refine_mouth(gray: np.ndarray, face: FaceBox, factor: float) -> FaceBox:
     """Move the mouth to the darkest horizontal line (the lip line) near its expected height."""
-    cx, cy, mw, mh = (v / factor for v in face.mouth)
+    cx, _cy, mw, _mh = (v / factor for v in face.mouth)
     x0, x1 = int(cx - mw * 0.3), int(cx + mw * 0.3)
     y0, y1 = int(face.y / factor + face.h / factor * 0.66), int(face.y / factor + face.h / factor * 0.88)
     x0, y0 = max(x0, 0), max(y0, 0)
@@ -118,7 +118,7 @@ def _refine_mouth(gray: np.ndarray, face: FaceBox, factor: float) -> FaceBox:
     best = int(np.argmin(rows[1:-1])) + 1
     if rows[best] > np.median(rows) - 8:  # no clear lip line: keep the geometric guess
         return face
-    new_cy = int(round((y0 + best) * factor))
+    new_cy = round((y0 + best) * factor)
     return FaceBox(face.x, face.y, face.w, face.h, (face.mouth[0], new_cy, *face.mouth[2:]), face.eyes, True)
 
 

@@ -117,5 +117,6 @@ def fit_cover(
     if (width, height) == (src_w, src_h):
         return np.ascontiguousarray(rgb, dtype=np.uint8).copy(), 1.0, 0.0, 0.0
     # resampling only the box is far cheaper than scaling the whole source
-    fitted = Image.fromarray(rgb).resize((width, height), Image.Resampling.LANCZOS, box=(x0, y0, x0 + box_w, y0 + box_h))
+    box = (x0, y0, x0 + box_w, y0 + box_h)
+    fitted = Image.fromarray(rgb).resize((width, height), Image.Resampling.LANCZOS, box=box, reducing_gap=3.0)
     return np.asarray(fitted, dtype=np.uint8).copy(), scale, x0 * scale, y0 * scale

@@ -6,7 +6,7 @@ import os
 import queue
 import tempfile
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,6 +31,7 @@ __all__ = [
 ]
 
 _QUEUE = 8  # frames the render thread may run ahead of the encoder
+PIPELINE = True  # render on a second thread while the encoder runs (PyAV drops the GIL in x264)
 
 
 @dataclass(frozen=True)
@@ -80,21 +81,49 @@ def iter_yuv_frames(job: RenderJob) -> Iterator[np.ndarray]:
     yield from make_animator(job).yuv_frames()
 
 
-def _render_thread(animator: FaceAnimator, q: queue.Queue[object], stop: threading.Event) -> None:
-    """Producer: render frames into a ring of buffers and queue them (bounded, so it cannot run away)."""
-    try:
-        for frame in animator.yuv_frames(ring=_QUEUE + 3):
-            while not stop.is_set():
-                try:
-                    q.put(frame, timeout=0.05)
-                    break
-                except queue.Full:
-                    continue
-            if stop.is_set():
-                return
-        q.put(None)
-    except BaseException as exc:  # handed to the consumer, which re-raises it
-        q.put(exc)
+class _FrameSource:
+    """The animator's frames, rendered on a producer thread (bounded queue) or inline."""
+
+    def __init__(self, animator: FaceAnimator, threaded: bool) -> None:
+        self._stop = threading.Event()
+        self._q: queue.Queue[object] = queue.Queue(maxsize=_QUEUE)
+        self._inline = None if threaded else animator.yuv_frames(ring=2)
+        self._worker: threading.Thread | None = None
+        if threaded:
+            self._worker = threading.Thread(target=self._produce, args=(animator,), name="render", daemon=True)
+            self._worker.start()
+
+    def _produce(self, animator: FaceAnimator) -> None:
+        try:
+            for frame in animator.yuv_frames(ring=_QUEUE + 3):
+                while not self._stop.is_set():
+                    try:
+                        self._q.put(frame, timeout=0.05)
+                        break
+                    except queue.Full:
+                        continue
+                if self._stop.is_set():
+                    return
+            self._q.put(None)
+        except BaseException as exc:  # handed to the consumer, which re-raises it
+            self._q.put(exc)
+
+    def next(self) -> np.ndarray | None:
+        """The next frame, or None at the end."""
+        if self._inline is not None:
+            return next(self._inline, None)
+        item = self._q.get()
+        if isinstance(item, BaseException):
+            raise item
+        return item if isinstance(item, np.ndarray) else None
+
+    def close(self) -> None:
+        self._stop.set()
+        while self._worker is not None and self._worker.is_alive():  # unblock a producer on a full queue
+            try:
+                self._q.get_nowait()
+            except queue.Empty:
+                self._worker.join(timeout=0.05)
 
 
 def render_fmp4(
@@ -102,33 +131,29 @@ def render_fmp4(
     *,
     progress: Callable[[float], None] | None = None,
     cancel: threading.Event | None = None,
-) -> Iterator[Fragment]:
+) -> Generator[Fragment, None, None]:
     """Render `job` as a fragmented MP4 (H.264 + AAC), yielding the init segment and each fragment as muxed.
 
     progress(f) is called with non-decreasing f in 0..1; setting `cancel` stops the render promptly
     (the generator simply ends).
     """
-    animator = make_animator(job)
+    # open the muxer first: the init segment leaves at once and AAC encodes while the face is located
     writer = FragmentedMP4Writer(job.width, job.height, _audio(job))
+    try:
+        yield Fragment(writer.header(), 0, 0.0)
+        animator = make_animator(job)
+    except BaseException:
+        writer.abort()
+        raise
     index = 0
-    yield Fragment(writer.header(), index, 0.0)
-    q: queue.Queue[object] = queue.Queue(maxsize=_QUEUE)
-    stop = threading.Event()
-    worker = threading.Thread(target=_render_thread, args=(animator, q, stop), name="render", daemon=True)
-    worker.start()
+    source = _FrameSource(animator, threaded=PIPELINE)
     total = animator.n_frames
     done = False
     try:
-        while True:
+        while (frame := source.next()) is not None:
             if cancel is not None and cancel.is_set():
                 return
-            item = q.get()
-            if item is None:
-                break
-            if isinstance(item, BaseException):
-                raise item
-            assert isinstance(item, np.ndarray)
-            for data in writer.write(item):
+            for data in writer.write(frame):
                 index += 1
                 yield Fragment(data, index, writer.video_frames_out / FPS)
             if progress is not None:
@@ -142,12 +167,7 @@ def render_fmp4(
         if progress is not None:
             progress(1.0)
     finally:
-        stop.set()
-        while worker.is_alive():  # unblock a producer waiting on a full queue
-            try:
-                q.get_nowait()
-            except queue.Empty:
-                worker.join(timeout=0.05)
+        source.close()
         if not done:
             writer.abort()
 

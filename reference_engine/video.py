@@ -6,6 +6,7 @@ call produced: first the init segment (ftyp+moov with mvex), then one moof+mdat 
 
 from __future__ import annotations
 
+import contextlib
 import fractions
 import struct
 import threading
@@ -225,10 +226,8 @@ class FragmentedMP4Writer:
         with self._a_cond:
             self._a_stop = True
         self._a_thread.join()
-        try:
+        with contextlib.suppress(av.FFmpegError, ValueError, OSError):
             self._out.close()
-        except (av.FFmpegError, ValueError, OSError):
-            pass
 
 
 def encode_yuv_frames_plain(frames: Iterable[np.ndarray], width: int, height: int) -> int:

@@ -7,6 +7,7 @@ Other test packages import these helpers; keep the signatures stable.
 from __future__ import annotations
 
 import io
+import itertools
 import struct
 import wave
 from dataclasses import dataclass
@@ -142,7 +143,7 @@ def speech_like(
     `silences` is a list of (start_s, end_s) intervals forced to exact zero.
     """
     rng = np.random.default_rng(seed)
-    n = int(round(seconds * SAMPLE_RATE))
+    n = round(seconds * SAMPLE_RATE)
     t = np.arange(n, dtype=np.float64) / SAMPLE_RATE
     f0 = 140.0 + 25.0 * np.sin(2 * np.pi * 0.7 * t)
     phase = 2 * np.pi * np.cumsum(f0) / SAMPLE_RATE
@@ -204,11 +205,11 @@ class VideoFacts:
 def inspect_mp4(source: str | Path | bytes) -> VideoFacts:
     """Decode every video frame of an MP4/fMP4 (path or bytes) with PyAV."""
     src: str | io.BytesIO = io.BytesIO(source) if isinstance(source, bytes) else str(source)
-    with av.open(src) as container:
+    with av.open(src, mode="r") as container:
         vs = container.streams.video[0]
         audio = container.streams.audio[0] if container.streams.audio else None
         frames = [f.to_ndarray(format="rgb24") for f in container.decode(vs)]
-        rate = vs.average_rate or vs.guessed_rate or FPS
+        rate = vs.base_rate or vs.guessed_rate or vs.average_rate or FPS  # nominal rate (r_frame_rate)
         return VideoFacts(
             frames=frames,
             width=vs.codec_context.width,
@@ -275,7 +276,7 @@ def region_motion(frames: list[np.ndarray], box: tuple[int, int, int, int]) -> n
     """Mean absolute luma difference between consecutive frames inside box=(x, y, w, h); length n-1."""
     x, y, w, h = box
     luma = [f[y : y + h, x : x + w].astype(np.float32).mean(axis=2) for f in frames]
-    return np.array([np.abs(b - a).mean() for a, b in zip(luma, luma[1:], strict=False)])
+    return np.array([np.abs(b - a).mean() for a, b in itertools.pairwise(luma)])
 
 
 def region_darkness(frames: list[np.ndarray], box: tuple[int, int, int, int]) -> np.ndarray:
@@ -284,12 +285,17 @@ def region_darkness(frames: list[np.ndarray], box: tuple[int, int, int, int]) ->
     return np.array([(f[y : y + h, x : x + w].astype(np.float32).mean(axis=2) < 70).mean() for f in frames])
 
 
-def motion_energy_map(frames: list[np.ndarray]) -> np.ndarray:
-    """Per-pixel sum of absolute luma differences over all consecutive frame pairs (HxW float64)."""
+def motion_energy_map(frames: list[np.ndarray], floor: float = 6.0) -> np.ndarray:
+    """Per-pixel sum of absolute luma differences over consecutive frame pairs (HxW float64).
+
+    Differences below `floor` levels (codec noise, e.g. at keyframes on a busy background) are ignored.
+    """
     acc = np.zeros(frames[0].shape[:2], dtype=np.float64)
     prev = frames[0].astype(np.float32).mean(axis=2)
     for f in frames[1:]:
         cur = f.astype(np.float32).mean(axis=2)
-        acc += np.abs(cur - prev)
+        diff = np.abs(cur - prev)
+        diff[diff < floor] = 0.0
+        acc += diff
         prev = cur
     return acc

@@ -121,8 +121,7 @@ def _job(call: Call) -> Job:
 
 async def get_video(call: Call) -> Response:
     job = _job(call)
-    job.status_reads += 1
-    pool(call).refresh()
+    await pool(call).status_read(job)
     return JSONResponse(video_json(job))
 
 

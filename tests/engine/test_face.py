@@ -48,7 +48,7 @@ def test_no_face_falls_back_to_upper_centre() -> None:
     assert face == fallback_face(320, 240)
     cx, cy = face.center
     assert abs(cx - 160) <= 2 and cy < 240 * 0.55
-    assert 0 <= face.x and face.x + face.w <= 320 and 0 <= face.y and face.y + face.h <= 240
+    assert face.x >= 0 and face.x + face.w <= 320 and face.y >= 0 and face.y + face.h <= 240
 
 
 @pytest.mark.parametrize("shape", [(10, 10, 3), (1, 300, 3), (300, 2, 3)])
@@ -64,3 +64,11 @@ def test_scaled_maps_every_region() -> None:
     assert moved.mouth[0] == face.mouth[0] * 2 - 10 and moved.mouth[2] == face.mouth[2] * 2
     assert moved.eyes[1][1] == face.eyes[1][1] * 2 - 20
     assert moved.detected == face.detected
+
+
+def test_opencv_ships_haar_cascades() -> None:
+    import cv2
+
+    assert hasattr(cv2, "CascadeClassifier") and hasattr(cv2, "data"), (
+        f"OpenCV {cv2.__version__} has no Haar cascades (OpenCV 5 moved them out): pin opencv-python-headless<5"
+    )

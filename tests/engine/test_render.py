@@ -7,6 +7,7 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pytest
 from PIL import Image
@@ -84,7 +85,7 @@ def test_fragment_layout(rendered: Rendered) -> None:
     assert fragments[0].media_end == 0.0
     for frag in fragments[1:]:
         assert [k for k, _, _ in top_level_boxes(frag.data)] == ["moof", "mdat"]
-        kind, off, moof_size = top_level_boxes(frag.data)[0]
+        _kind, off, moof_size = top_level_boxes(frag.data)[0]
         assert moof_video_duration(frag.data, off, moof_size) <= 1.0 + 0.05  # + AAC priming on the first
     ends = [f.media_end for f in fragments]
     assert ends == sorted(ends) and ends[-1] == pytest.approx(rendered.job.n_frames / 25)
@@ -94,7 +95,7 @@ def test_fragment_layout(rendered: Rendered) -> None:
 def test_progress_is_monotonic_and_complete(rendered: Rendered) -> None:
     progress = rendered.progress
     assert progress and progress == sorted(progress)
-    assert 0.0 <= progress[0] and progress[-1] == 1.0
+    assert progress[0] >= 0.0 and progress[-1] == 1.0
 
 
 def test_mouth_follows_loudness(rendered: Rendered) -> None:
@@ -133,8 +134,18 @@ def test_iter_yuv_frames_are_the_encoded_frames(rendered: Rendered) -> None:
     assert len(frames) == rendered.job.n_frames
     assert frames[0].shape == (480 * 3 // 2, 640) and frames[0].dtype == np.uint8
     assert not np.shares_memory(frames[0], frames[1])
-    luma = rendered.facts.frames[30].astype(np.float32).mean(axis=2)
-    assert np.abs(luma - frames[30][:480].astype(np.float32)).mean() < 12  # RGB mean vs Y: same picture
+    rgb = cv2.cvtColor(frames[30], cv2.COLOR_YUV2RGB_I420).astype(np.float32)
+    assert np.abs(rendered.facts.frames[30].astype(np.float32) - rgb).mean() < 4  # the same picture, decoded
+
+
+def test_ring_buffers_render_the_same_frames(rendered: Rendered) -> None:
+    animator = make_animator(rendered.job)
+    fresh = list(animator.yuv_frames())
+    reused = [frame.copy() for frame in animator.yuv_frames(ring=3)]
+    assert len(fresh) == len(reused) == rendered.job.n_frames
+    for a, b in zip(fresh, reused, strict=True):
+        assert np.array_equal(a, b)
+    assert np.array_equal(animator.rgb_frame(7), cv2.cvtColor(fresh[7], cv2.COLOR_YUV2RGB_I420))
 
 
 def test_remux_faststart(rendered: Rendered, tmp_path: Path) -> None:
@@ -157,10 +168,10 @@ def test_output_sizes_and_fit(size: tuple[int, int]) -> None:
     assert (facts.width, facts.height) == size and facts.n_frames == job.n_frames
     face = make_animator(job).face
     assert face.detected or size == (322, 180)
-    assert 0 <= face.x and face.x + face.w <= size[0] + face.w // 2  # the face stays in the frame
+    assert face.x >= 0 and face.x + face.w <= size[0] + face.w // 2  # the face stays in the frame
 
 
-@pytest.mark.parametrize(("seconds", "frames"), [(0.0, 1), (0.01, 1), (1.0, 25), (1.02, 26), (2.5, 63)])
+@pytest.mark.parametrize(("seconds", "frames"), [(0.0, 1), (0.01, 1), (1.0, 25), (1.02, 26), (2.5, 62), (2.54, 64)])
 def test_frame_count_rounds_the_audio(seconds: float, frames: int) -> None:
     job = RenderJob(np.zeros((32, 32, 3), np.uint8), np.zeros(int(seconds * 24000), np.float32), 32, 32)
     assert job.n_frames == frames
@@ -214,7 +225,9 @@ def test_cli_renders_an_mp4(tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
         ["--image", "{audio}"],
     ],
 )
-def test_cli_errors_are_one_line_and_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str], args: list[str]) -> None:
+def test_cli_errors_are_one_line_and_exit_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], args: list[str]
+) -> None:
     image, audio = tmp_path / "face.png", tmp_path / "speech.wav"
     Image.fromarray(make_portrait(64, 64).rgb).save(image)
     audio.write_bytes(wav_bytes(speech_like(0.2)))

@@ -33,7 +33,8 @@ def write_all(n: int, audio: np.ndarray) -> tuple[bytes, list[bytes], Fragmented
 
 
 def test_box_splitter_reassembles_any_chunking() -> None:
-    boxes = [b"\x00\x00\x00\x0cftypabcd", b"\x00\x00\x00\x08free", b"\x00\x00\x00\x01mdat" + (20).to_bytes(8, "big") + b"x" * 4]
+    large = b"\x00\x00\x00\x01mdat" + (20).to_bytes(8, "big") + b"x" * 4  # 64-bit size form
+    boxes = [b"\x00\x00\x00\x0cftypabcd", b"\x00\x00\x00\x08free", large]
     stream = b"".join(boxes)
     for step in (1, 3, 7, len(stream)):
         sink = BoxSplitter()

@@ -1,0 +1,234 @@
+"""Apply a fired fault rule to one call: answer instead of the handler, or disturb its response.
+
+Network faults act on the real connection when the server is uvicorn (the journal middleware
+leaves uvicorn's request cycle in the scope): `reset` sends a TCP RST before any response byte;
+`truncate`/`cut` send part of the body and close the connection; `stall` stops sending for a
+while. In-process (httpx.ASGITransport) there is no connection: the app raises
+`EmulatedNetworkError`, which the test kit's transports turn into the httpx error a socket gives.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import struct
+import time
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
+
+from starlette.responses import Response
+from starlette.types import Message, Receive, Scope, Send
+
+from ..errors import ApiError
+from .faults import FaultRule, NetworkFault, faults_of
+from .journal import FINISH_KEY, TRANSPORT_KEY
+
+if TYPE_CHECKING:
+    from ..routing import Call
+
+FAULT_HEADER = "X-Emulator-Fault"
+STALL_LIMIT_S = 300.0
+
+
+class EmulatedNetworkError(Exception):
+    """Raised in-process where a real server would reset or close the connection."""
+
+    def __init__(self, kind: str, received: int = 0, expected: int | None = None) -> None:
+        super().__init__(f"emulated network fault: {kind}")
+        self.kind = kind
+        self.received = received
+        self.expected = expected
+
+
+def fire(call: Call) -> FaultRule | None:
+    """Count this call against the tenant's rules; the rule that fires, if any."""
+    if not call.emulator.settings.control:
+        return None
+    book = faults_of(call.tenant, call.emulator.settings.seed)
+    if not book.rules:
+        return None
+    return book.match(call.op.id)
+
+
+async def faulted(call: Call, rule: FaultRule, respond: Callable[[Call], Awaitable[Response]]) -> Response:
+    """The response to a call on which `rule` fired; `respond` runs the real handler."""
+    call.request.scope["fault"] = rule.id
+    if rule.latency:
+        await asyncio.sleep(rule.latency)
+    if rule.error is not None:
+        headers = {FAULT_HEADER: rule.id}
+        if rule.error.retry_after is not None:
+            headers["Retry-After"] = str(rule.error.retry_after)
+        return call.provider.error_response(ApiError(rule.error.status, rule.error.code, rule.error.message,
+                                                     headers=headers))
+    if rule.network is not None and rule.network.kind == "reset":
+        return Disturbed(None, rule)
+    before = set(call.tenant.jobs) if rule.job_error else set()
+    response = await respond(call)
+    if rule.job_error:
+        for job_id, job in list(call.tenant.jobs.items()):
+            if job_id not in before and job.provider == call.provider.name:
+                job.forced_error = rule.job_error
+    return Disturbed(response, rule)
+
+
+async def _settle(connection: Any) -> None:
+    """Let the server notice the closed connection (so it neither logs nor answers 500)."""
+    deadline = time.monotonic() + 2.0
+    while not getattr(connection, "disconnected", True) and time.monotonic() < deadline:
+        await asyncio.sleep(0.005)
+
+
+def _journal(scope: Scope, outcome: str) -> None:
+    finish = scope.get(FINISH_KEY)
+    if finish is not None:
+        finish(outcome)
+
+
+async def _close(connection: Any, *, reset: bool) -> None:
+    transport = connection.transport
+    if reset:
+        sock = transport.get_extra_info("socket")
+        if sock is not None:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        transport.abort()
+    else:
+        transport.close()
+    await _settle(connection)
+
+
+def _connection(scope: Scope) -> Any:
+    connection = scope.get(TRANSPORT_KEY)
+    return connection if hasattr(connection, "transport") else None
+
+
+class Disturbed(Response):
+    """Wraps a handler's response (None for `reset`): adds X-Emulator-Fault, applies network faults."""
+
+    def __init__(self, inner: Response | None, rule: FaultRule) -> None:
+        self.inner = inner
+        self.rule = rule
+        self.background = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        connection = _connection(scope)
+        network = self.rule.network
+        if self.inner is None:
+            _journal(scope, "reset")
+            if connection is None:
+                raise EmulatedNetworkError("reset")
+            await _close(connection, reset=True)
+            return
+        if network is None:
+            await self.inner(scope, receive, _tagging(send, self.rule.id))
+            return
+        plan = _Plan(network, connection, scope)
+        await self.inner(scope, receive, plan.wrap(send, self.rule.id))
+        if plan.cut_done and connection is None:
+            raise EmulatedNetworkError(network.kind, plan.sent, plan.expected)
+
+
+def _tagging(send: Send, rule_id: str) -> Send:
+    async def tagged(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            message["headers"] = [*message.get("headers", []), (FAULT_HEADER.lower().encode(), rule_id.encode())]
+        await send(message)
+
+    return tagged
+
+
+class _Plan:
+    """Where in the body a truncate / cut / stall happens, and doing it."""
+
+    def __init__(self, fault: NetworkFault, connection: Any, scope: Scope) -> None:
+        self.fault = fault
+        self.connection = connection
+        self.scope = scope
+        self.sent = 0
+        self.chunks = 0
+        self.expected: int | None = None
+        self.skip_first_chunk = False
+        self.cut_done = False
+        self.stalled = False
+
+    def _limit_bytes(self) -> int | None:
+        if self.fault.bytes is not None:
+            return self.fault.bytes
+        if self.fault.kind == "truncate" and self.fault.fragments is None:
+            return (self.expected or 0) // 2
+        if self.fault.kind == "stall" and self.fault.fragments is None:
+            return 0
+        return None
+
+    def _chunk_limit(self) -> int | None:
+        if self.fault.fragments is None:
+            return None
+        # For fMP4 the first chunk is the init segment (ftyp+moov); fragments count after it.
+        return self.fault.fragments + (1 if self.skip_first_chunk else 0)
+
+    def wrap(self, send: Send, rule_id: str) -> Send:
+        tagged = _tagging(send, rule_id)
+
+        async def disturbed(message: Message) -> None:
+            if self.cut_done:
+                # Swallow the rest, as a closed socket would: the body's generator then ends the
+                # way it does when a real client goes away (cancelled by the disconnect listener).
+                return
+            if message["type"] == "http.response.start":
+                for name, value in message.get("headers", []):
+                    if name.lower() == b"content-length":
+                        self.expected = int(value)
+                    if name.lower() == b"content-type" and value.startswith(b"video/mp4"):
+                        self.skip_first_chunk = True
+                await tagged(message)
+                return
+            if message["type"] != "http.response.body":
+                await tagged(message)
+                return
+            body: bytes = bytes(message.get("body", b""))
+            byte_limit = self._limit_bytes()
+            chunk_limit = self._chunk_limit()
+            if byte_limit is not None and self.sent + len(body) >= byte_limit and (body or byte_limit == self.sent):
+                head, tail = body[: byte_limit - self.sent], body[byte_limit - self.sent :]
+                await self._act(tagged, head, tail, message)
+                return
+            if chunk_limit is not None and self.chunks >= chunk_limit and (body or not message.get("more_body")):
+                await self._act(tagged, b"", body, message)
+                return
+            self.sent += len(body)
+            if body:
+                self.chunks += 1
+            await tagged(message)
+
+        return disturbed
+
+    async def _act(self, send: Send, head: bytes, tail: bytes, message: Message) -> None:
+        if head:
+            await send({"type": "http.response.body", "body": head, "more_body": True})
+            self.sent += len(head)
+        if self.fault.kind == "stall" and not self.stalled:
+            self.stalled = True
+            await self._stall()
+            if self.cut_done:
+                return
+            self.sent += len(tail)
+            await send({**message, "body": tail})
+            return
+        if self.fault.kind == "stall":
+            self.sent += len(tail)
+            await send({**message, "body": tail})
+            return
+        self.cut_done = True
+        _journal(self.scope, "cut")
+        if self.connection is not None:
+            await _close(self.connection, reset=False)
+
+    async def _stall(self) -> None:
+        seconds = STALL_LIMIT_S if self.fault.seconds is None else self.fault.seconds
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            if self.connection is not None and getattr(self.connection, "disconnected", False):
+                _journal(self.scope, "client_disconnected")
+                self.cut_done = True
+                return
+            await asyncio.sleep(min(0.05, max(0.0, deadline - time.monotonic())))

@@ -1,0 +1,200 @@
+"""The request journal: one summary per request, a bounded ring buffer per tenant.
+
+`JournalMiddleware` wraps the whole app. It records what a client could see (status, latency,
+bytes, how the exchange ended) plus what the emulator knows (operation id, validation problems,
+the fault that fired). Credentials are never recorded: `Authorization` and `X-Api-Key` values are
+replaced by `***`.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import time
+from collections import deque
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from ..tenants import TENANT_HEADER
+
+if TYPE_CHECKING:
+    from ..app import Emulator
+
+JOURNAL_SIZE = 1000
+MAX_RECORDED_BODY = 64 * 1024
+SECRET_HEADERS = {"authorization", "x-api-key", "proxy-authorization", "cookie"}
+CONTROL_PREFIX = "/_emulator"
+TRANSPORT_KEY = "avatar_emulator.connection"
+"""Where the middleware leaves the server's connection object (uvicorn's request cycle), if any."""
+FINISH_KEY = "avatar_emulator.journal_finish"
+"""A callable(outcome) that records the entry now: network faults call it before closing the connection,
+so the entry exists by the time the client sees the error."""
+
+
+@dataclass
+class JournalEntry:
+    seq: int
+    tenant: str
+    request_id: str
+    method: str
+    path: str
+    query: str
+    operation_id: str | None
+    provider: str | None
+    status: int | None
+    outcome: str
+    """completed | client_disconnected | reset | cut | error"""
+    latency_ms: float | None
+    """Request received to response headers sent."""
+    duration_ms: float
+    """Request received to the last byte (or the end of the exchange)."""
+    response_bytes: int
+    problems: list[str] = field(default_factory=list)
+    fault: str | None = None
+    request_headers: dict[str, str] = field(default_factory=dict)
+    request_json: Any = None
+    clock: float = 0.0
+    """The tenant's emulated time when the request arrived."""
+    wall: float = 0.0
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+class Journal:
+    """One tenant's most recent requests (numbered on arrival; `select` returns them in that order)."""
+
+    def __init__(self, size: int = JOURNAL_SIZE) -> None:
+        self.entries: deque[JournalEntry] = deque(maxlen=size)
+        self._seq = itertools.count(1)
+
+    def next_seq(self) -> int:
+        return next(self._seq)
+
+    def record(self, entry: JournalEntry) -> None:
+        self.entries.append(entry)
+
+    def clear(self) -> None:
+        self.entries.clear()
+
+    def select(
+        self, *, operation_id: str | None = None, status: int | None = None, fault: str | None = None
+    ) -> list[JournalEntry]:
+        return [
+            entry
+            for entry in sorted(self.entries, key=lambda e: e.seq)
+            if (operation_id is None or entry.operation_id == operation_id)
+            and (status is None or entry.status == status)
+            and (fault is None or entry.fault == fault)
+        ]
+
+
+def journal_of(emulator: Emulator, tenant: str) -> Journal:
+    size = int(emulator.settings.extra.get("journal_size", JOURNAL_SIZE))  # type: ignore[call-overload]
+    return emulator.tenants.get(tenant).extension("journal", lambda _: Journal(size))
+
+
+def _headers(raw: Iterable[tuple[bytes, bytes]]) -> dict[str, str]:
+    headers: dict[str, str] = {}
+    for name_b, value_b in raw:
+        name = name_b.decode("latin-1").lower()
+        headers[name] = "***" if name in SECRET_HEADERS else value_b.decode("latin-1")
+    return headers
+
+
+class JournalMiddleware:
+    """Record every provider request in its tenant's journal."""
+
+    def __init__(self, app: ASGIApp, emulator: Emulator) -> None:
+        self.app = app
+        self.emulator = emulator
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"].startswith(CONTROL_PREFIX):
+            await self.app(scope, receive, send)
+            return
+        # uvicorn passes its request cycle's bound `receive`: network faults need its transport.
+        scope[TRANSPORT_KEY] = getattr(receive, "__self__", None)
+        headers = _headers(scope["headers"])
+        tenant_name = headers.get(TENANT_HEADER) or "default"
+        tenant = self.emulator.tenants.get(tenant_name)
+        journal = journal_of(self.emulator, tenant_name)
+        started = time.monotonic()
+        seq = journal.next_seq()
+        arrived_clock, arrived_wall = tenant.clock.now(), time.time()
+        body = bytearray()
+        body_complete = False
+        disconnected = False
+        status: int | None = None
+        latency: float | None = None
+        sent = 0
+
+        async def recording_receive() -> Message:
+            nonlocal body_complete, disconnected
+            message = await receive()
+            if message["type"] == "http.request":
+                if len(body) <= MAX_RECORDED_BODY:
+                    body.extend(message.get("body", b""))
+                body_complete = not message.get("more_body", False)
+            elif message["type"] == "http.disconnect":
+                disconnected = True
+            return message
+
+        async def recording_send(message: Message) -> None:
+            nonlocal status, latency, sent
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                latency = (time.monotonic() - started) * 1000
+            elif message["type"] == "http.response.body":
+                sent += len(message.get("body", b""))
+            await send(message)
+
+        recorded = False
+
+        def finish(outcome: str) -> None:
+            nonlocal recorded
+            if recorded:
+                return
+            recorded = True
+            request_json = None
+            if body_complete and len(body) <= MAX_RECORDED_BODY and "json" in headers.get("content-type", ""):
+                try:
+                    request_json = json.loads(body)
+                except ValueError:
+                    request_json = None
+            journal.record(
+                JournalEntry(
+                    seq=seq,
+                    tenant=tenant_name,
+                    request_id=str(scope.get("request_id", "")),
+                    method=scope["method"],
+                    path=scope["path"],
+                    query=scope.get("query_string", b"").decode("latin-1"),
+                    operation_id=scope.get("operation_id"),
+                    provider=scope.get("provider"),
+                    status=status,
+                    outcome=outcome,
+                    latency_ms=None if latency is None else round(latency, 3),
+                    duration_ms=round((time.monotonic() - started) * 1000, 3),
+                    response_bytes=sent,
+                    problems=list(scope.get("problems") or []),
+                    fault=scope.get("fault"),
+                    request_headers=headers,
+                    request_json=request_json,
+                    clock=arrived_clock,
+                    wall=arrived_wall,
+                )
+            )
+
+        scope[FINISH_KEY] = finish
+        outcome = "completed"
+        try:
+            await self.app(scope, recording_receive, recording_send)
+        except BaseException:
+            outcome = "error"
+            raise
+        finally:
+            finish("client_disconnected" if disconnected and outcome == "completed" else outcome)

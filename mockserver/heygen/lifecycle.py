@@ -1,0 +1,98 @@
+"""A video's life: `waiting` while its URL inputs are fetched, `pending` while queued behind the
+plan's concurrency (`--heygen-concurrency`), `processing` while it renders, then `completed` or
+`failed`. When it ends, the quota is charged and the webhooks are sent."""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING
+
+from ..errors import ApiError
+from ..fetch import FetchError
+from ..jobs import Job, JobPool, JobStatus, PoolFull
+from ..routing import Call
+from .catalog import base_url
+from .plan import VideoPlan, fetch_inputs
+from .render import render_work
+from .state import HeyGenState, Video, VideoError, state_of
+from .webhooks import video_finished
+
+if TYPE_CHECKING:
+    from ..app import Emulator
+    from ..tenants import Tenant
+
+QUEUE_LIMIT = 10_000
+"""Assumed: the legacy API queues (status `pending`) rather than refusing with 429."""
+
+DOWNLOAD_FAILED = 40065  # INVALID_VIDEO_INFOS in HeyGen's legacy table
+
+
+def pool_of(emulator: Emulator, tenant: Tenant) -> JobPool:
+    pool = tenant.pool("heygen", concurrency=emulator.settings.heygen_concurrency, queue_limit=QUEUE_LIMIT)
+    state = state_of(tenant)
+    if not state.pool_ready:
+        state.pool_ready = True
+
+        def on_transition(job: Job) -> None:
+            video = state.videos.get(job.id)
+            if video is not None and job.status.terminal:
+                finish(emulator, tenant, state, video)
+
+        pool.listeners.append(on_transition)
+    return pool
+
+
+def finish(emulator: Emulator, tenant: Tenant, state: HeyGenState, video: Video) -> None:
+    """Charge the quota for a completed non-test video and send its webhooks (once)."""
+    if video.notified:
+        return
+    video.notified = True
+    if video.status == "completed" and not video.test and video.duration is not None:
+        state.remaining_quota = max(0, state.remaining_quota - math.ceil(video.duration))
+    video_finished(emulator, tenant, video)
+
+
+def start_video(call: Call, plan: VideoPlan, *, legacy: bool = False) -> Video:
+    """Record the video (`waiting`) and fetch its inputs in the background before queueing it."""
+    tenant, emulator = call.tenant, call.emulator
+    state = state_of(tenant)
+    if not plan.test and state.remaining_quota <= 0:
+        raise ApiError(402, "insufficient_credit", "Insufficient credit: the remaining quota is 0.")
+    job = Job(id=tenant.new_id("", 32), tenant=tenant.name, provider="heygen", created_at=tenant.clock.now())
+    tenant.jobs[job.id] = job
+    video = Video(
+        job=job,
+        created_at=int(job.created_at),
+        base_url=base_url(call),
+        title=plan.title,
+        callback_id=plan.callback_id,
+        callback_url=plan.callback_url,
+        test=plan.test,
+        caption_file=plan.caption_file,
+        caption_video=plan.caption_video,
+        legacy=legacy,
+    )
+    state.videos[job.id] = video
+    state.spawn(_prepare_and_submit(emulator, tenant, video, plan))
+    return video
+
+
+async def _prepare_and_submit(emulator: Emulator, tenant: Tenant, video: Video, plan: VideoPlan) -> None:
+    state = state_of(tenant)
+    try:
+        await fetch_inputs(plan, emulator.fetch_policy)
+    except FetchError as exc:
+        video.failure = VideoError(DOWNLOAD_FAILED, "Invalid video infos", f"download failed: {exc}")
+        video.job.status = JobStatus.FAILED
+        finish(emulator, tenant, state, video)
+        return
+    pool = pool_of(emulator, tenant)
+    work = render_work(video, plan, tenant, seed=emulator.settings.seed)
+    try:
+        pool.submit(video.job, work)
+    except PoolFull:
+        video.failure = VideoError(400664, "Video limit exceeded", "too many videos are waiting in the queue")
+        video.job.status = JobStatus.FAILED
+        finish(emulator, tenant, state, video)
+        return
+    video.submitted = True

@@ -1,0 +1,83 @@
+"""HeyGen's auth (`X-Api-Key`, or an OAuth `Authorization: Bearer` token) and its envelopes.
+
+Every route is bound to an operation of openapi/heygen.yaml; errors on `/v1/*` operations are
+rendered in the v1 envelope, all others in the v2 envelope (see `envelopes`).
+"""
+
+from __future__ import annotations
+
+import hmac
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from ..errors import ApiError
+from ..routing import Call, Handler, Provider
+from . import envelopes
+from .state import state_of
+
+
+class HeyGenProvider(Provider):
+    name = "heygen"
+    spec_name = "heygen"
+    default_error_code = "invalid_parameter"
+
+    def authenticate(self, call: Call) -> None:
+        key = call.request.headers.get("x-api-key", "").strip()
+        if not key:
+            scheme, _, token = call.request.headers.get("authorization", "").partition(" ")
+            key = token.strip() if scheme.lower() == "bearer" else ""
+        if not key:
+            raise ApiError(401, "unauthorized", "Unauthorized: send your API key in the 'X-Api-Key' header.")
+        allowed = call.emulator.settings.api_keys
+        if allowed and not any(hmac.compare_digest(key.encode(), k.encode()) for k in allowed):
+            raise ApiError(401, "unauthorized", "Invalid credentials provided: the API key is not valid.")
+        call.api_key = key
+
+    def error_response(self, error: ApiError) -> Response:
+        return envelopes.error_response(error)
+
+    def claims(self, request: Request) -> bool:
+        return "x-api-key" in request.headers
+
+    def route(self, op_id: str, handler: Handler, *, authenticated: bool = True) -> Route:
+        family = envelopes.family_of(self.spec.operations[op_id].path)
+
+        async def bound(call: Call) -> Response:
+            envelopes.FAMILY.set(family)
+            if authenticated:
+                self.authenticate(call)
+            return await handler(call)
+
+        return super().route(op_id, bound, authenticated=False)
+
+    def routes(self) -> list[Route]:
+        from . import assets, catalog, generate, legacy, status, webhooks
+
+        return [
+            self.route("generateVideo", generate.generate_v2),
+            self.route("generateVideoV1", legacy.generate_v1),
+            self.route("getVideoStatus", status.video_status),
+            self.route("listVideos", status.list_videos),
+            self.route("deleteVideo", status.delete_video),
+            self.route("listAvatars", catalog.list_avatars),
+            self.route("getAvatarDetails", catalog.avatar_details),
+            self.route("listVoices", catalog.list_voices),
+            self.route("getRemainingQuota", remaining_quota),
+            self.route("uploadAsset", assets.upload_asset),
+            self.route("listWebhookEvents", webhooks.list_events),
+            self.route("addWebhookEndpoint", webhooks.add_endpoint),
+            self.route("listWebhookEndpoints", webhooks.list_endpoints),
+            self.route("deleteWebhookEndpoint", webhooks.delete_endpoint),
+            self.route("deleteWebhookEndpointByPath", webhooks.delete_endpoint),
+            self.route("getVideoFile", status.media_file, authenticated=False),
+            self.route("getAssetFile", assets.asset_file, authenticated=False),
+            self.route("getCatalogFile", catalog.catalog_file, authenticated=False),
+        ]
+
+
+async def remaining_quota(call: Call) -> Response:
+    quota = state_of(call.tenant).remaining_quota
+    details = {"api": quota, "streaming_avatar": 0, "streaming_avatar_instance_quota": 0, "seat": 1}
+    return envelopes.v2({"remaining_quota": quota, "details": details})

@@ -1,0 +1,168 @@
+"""Per-tenant HeyGen state: videos, uploaded assets, webhook endpoints and deliveries, quota.
+
+Reach it with `state_of(tenant)` (a `Tenant.extension`); tests and the control plane may read
+`deliveries` to see every webhook attempt.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ..jobs import Job, JobStatus
+
+if TYPE_CHECKING:
+    from ..tenants import Tenant
+
+INITIAL_QUOTA_SECONDS = 36_000
+"""Assumed: every tenant starts with 10 hours (600 credits at 60 quota units each)."""
+
+STATUS = {
+    JobStatus.QUEUED: "pending",
+    JobStatus.RUNNING: "processing",
+    JobStatus.SUCCEEDED: "completed",
+    JobStatus.FAILED: "failed",
+}
+
+
+@dataclass
+class VideoError:
+    code: int
+    message: str
+    detail: str
+
+    def json(self) -> dict[str, Any]:
+        return {"code": self.code, "message": self.message, "detail": self.detail}
+
+
+@dataclass
+class Video:
+    """One generated video: its job plus what HeyGen reports about it."""
+
+    job: Job
+    created_at: int
+    base_url: str
+    title: str | None = None
+    callback_id: str | None = None
+    callback_url: str | None = None
+    test: bool = False
+    caption_file: bool = False
+    caption_video: bool = False
+    submitted: bool = False
+    failure: VideoError | None = None
+    duration: float | None = None
+    files: dict[str, Path] = field(default_factory=dict)
+    notified: bool = False
+    legacy: bool = False
+
+    @property
+    def id(self) -> str:
+        return self.job.id
+
+    @property
+    def status(self) -> str:
+        if self.failure is not None and (not self.submitted or self.job.status.terminal):
+            return "failed"
+        if not self.submitted:
+            return "waiting"
+        return STATUS[self.job.status]
+
+    def error(self) -> VideoError | None:
+        if self.status != "failed":
+            return None
+        if self.failure is not None:
+            return self.failure
+        return VideoError(400, "Video render failed", self.job.error or "the render failed")
+
+
+@dataclass
+class Asset:
+    id: str
+    kind: str  # image | video | audio
+    mime: str
+    path: Path
+    created_ts: int
+    name: str
+
+
+@dataclass
+class Endpoint:
+    endpoint_id: str
+    url: str
+    secret: str
+    events: list[str] | None
+    created_at: int
+    status: str = "enabled"
+
+    def wants(self, event_type: str) -> bool:
+        return not self.events or event_type in self.events
+
+    def json(self) -> dict[str, Any]:
+        return {
+            "endpoint_id": self.endpoint_id,
+            "url": self.url,
+            "secret": self.secret,
+            "status": self.status,
+            "events": self.events,
+            "username": "emulator",
+            "created_at": self.created_at,
+        }
+
+
+@dataclass
+class Delivery:
+    """One webhook POST attempt and its outcome."""
+
+    target: str  # an endpoint_id, or "callback_url"
+    url: str
+    event_type: str
+    video_id: str
+    attempt: int
+    at: float
+    status_code: int | None
+    error: str | None
+    signed: bool
+
+    @property
+    def ok(self) -> bool:
+        return self.status_code is not None and 200 <= self.status_code < 300
+
+
+@dataclass
+class HeyGenState:
+    tenant: Tenant
+    videos: dict[str, Video] = field(default_factory=dict)
+    assets: dict[str, Asset] = field(default_factory=dict)
+    endpoints: dict[str, Endpoint] = field(default_factory=dict)
+    deliveries: list[Delivery] = field(default_factory=list)
+    remaining_quota: int = INITIAL_QUOTA_SECONDS
+    tasks: set[asyncio.Task[Any]] = field(default_factory=set)
+    pool_ready: bool = False
+
+    def spawn(self, coro: Any) -> asyncio.Task[Any]:
+        """Run `coro` in the background, keeping a reference until it ends."""
+        task = asyncio.get_running_loop().create_task(coro)
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
+        return task
+
+
+def state_of(tenant: Tenant) -> HeyGenState:
+    return tenant.extension("heygen", HeyGenState)
+
+
+def tenant_token(name: str) -> str:
+    """A URL-path-safe form of a tenant name (used in media links clients fetch without headers)."""
+    return base64.urlsafe_b64encode(name.encode()).decode().rstrip("=") or "_"
+
+
+def tenant_name(token: str) -> str | None:
+    if token == "_":
+        return ""
+    try:
+        return base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode()
+    except (ValueError, UnicodeDecodeError):
+        return None
