@@ -15,10 +15,13 @@ from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .boson import BosonProvider
+from .control_access import ControlAccessMiddleware
 from .controlplane import JournalMiddleware, control_routes
 from .errors import ApiError
 from .fetch import FetchPolicy
 from .heygen import HeyGenProvider
+from .persistence import Persistence
+from .retention import Retention
 from .routing import Provider
 from .settings import Settings
 from .spec import Spec
@@ -45,6 +48,11 @@ class Emulator:
         self.providers: list[Provider] = [BosonProvider(), HeyGenProvider()]
         self.failures: list[Failure] = []
         self.fetch_policy: FetchPolicy = settings.extra.get("fetch", "local")  # type: ignore[assignment]
+        self.persistence = Persistence(settings.data_dir) if settings.data_dir is not None else None
+        self.restored = self.persistence.attach(self.tenants) if self.persistence is not None else 0
+        self.retention = Retention(
+            self.tenants, retain_seconds=settings.retain_seconds, max_bytes=settings.max_media_bytes
+        )
 
     def tenant_for(self, request: Request) -> Tenant:
         return self.tenants.get(request.headers.get(TENANT_HEADER))
@@ -63,10 +71,13 @@ class Emulator:
         while True:
             await asyncio.sleep(TICK_SECONDS)
             self.tenants.refresh_all()
+            self.retention.maybe_sweep()
 
     def close(self) -> None:
         self.tenants.close()
         self.store.close()
+        if self.persistence is not None:
+            self.persistence.close()
 
 
 class RequestIdMiddleware:
@@ -148,4 +159,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
     app.add_middleware(RequestIdMiddleware)
     if settings.control:
         app.add_middleware(JournalMiddleware, emulator=emulator)
+        if settings.control_token:
+            settings.extra["control_remote"] = True  # the access middleware checks the token first
+        app.add_middleware(ControlAccessMiddleware, token=settings.control_token,
+                           any_host=bool(settings.extra.get("control_remote")))
     return app

@@ -21,7 +21,6 @@ import struct
 import subprocess
 import sys
 import time
-import wave
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +29,7 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 from reference_engine import SAMPLE_RATE
+from reference_engine.audio_formats import encode_audio
 from reference_engine.render import RenderJob, iter_yuv_frames, render_fmp4
 from reference_engine.tts import synthesize
 from reference_engine.video import encode_yuv_frames_plain
@@ -61,13 +61,7 @@ def speech(seconds: float) -> np.ndarray:
 
 
 def wav_b64(audio: np.ndarray) -> str:
-    buf = io.BytesIO()
-    with wave.open(buf, "wb") as out:
-        out.setnchannels(1)
-        out.setsampwidth(2)
-        out.setframerate(SAMPLE_RATE)
-        out.writeframes((np.clip(audio, -1, 1) * 32767).astype("<i2").tobytes())
-    return base64.b64encode(buf.getvalue()).decode()
+    return base64.b64encode(encode_audio(audio, "wav")).decode()
 
 
 def png_b64(rgb: np.ndarray) -> str:

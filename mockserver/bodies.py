@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -10,6 +9,7 @@ from starlette.datastructures import FormData, UploadFile
 from starlette.requests import Request
 
 from .errors import ApiError
+from .limits import BodyTooLarge, capped, strict_json
 from .spec import Operation
 
 MAX_BODY_BYTES = 32 * 1024 * 1024
@@ -69,21 +69,18 @@ async def _read_json(request: Request, code: str) -> Any:
             raise _too_large(code)
     if not raw:
         raise ApiError(400, code, "The request body is empty: a JSON object is required.")
-    try:
-        return json.loads(raw.decode("utf-8"))
-    except UnicodeDecodeError:
-        raise ApiError(400, code, "The request body is not valid UTF-8.") from None
-    except json.JSONDecodeError as exc:
-        raise ApiError(400, code, f"The request body is not valid JSON: {exc.msg} at position {exc.pos}.") from None
-    except RecursionError:
-        raise ApiError(400, code, "The request body nests JSON too deeply.") from None
+    return strict_json(raw, code)
 
 
 async def _read_form(request: Request, op: Operation, code: str) -> Body:
     if "boundary=" not in request.headers.get("content-type", ""):
         raise ApiError(400, code, "The multipart/form-data Content-Type has no boundary.", field="Content-Type")
     try:
-        form = await request.form(max_files=MAX_PARTS, max_fields=MAX_PARTS, max_part_size=MAX_BODY_BYTES)
+        form = await capped(request, MAX_BODY_BYTES).form(
+            max_files=MAX_PARTS, max_fields=MAX_PARTS, max_part_size=MAX_BODY_BYTES
+        )
+    except BodyTooLarge:
+        raise _too_large(code) from None
     except Exception as exc:  # starlette raises its own HTTPException / MultiPartException
         detail = getattr(exc, "detail", None) or getattr(exc, "message", None) or str(exc)
         raise ApiError(400, code, f"The multipart body cannot be parsed: {detail}") from None
@@ -119,11 +116,10 @@ async def _form_values(form: FormData, op: Operation, code: str) -> Body:
             text = item
         if encoding.get(name, {}).get("contentType") == "application/json":
             try:
-                values[name] = json.loads(text)
-            except json.JSONDecodeError as exc:
-                raise ApiError(
-                    400, code, f"The form field '{name}' must hold a JSON object: {exc.msg}.", field=name
-                ) from None
+                values[name] = strict_json(text.encode(), code, what=f"The form field '{name}'")
+            except ApiError as error:
+                error.field = name
+                raise
         else:
             values[name] = text
     return Body(values, files, "multipart/form-data")

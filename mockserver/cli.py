@@ -19,7 +19,15 @@ def _serve_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     p.add_argument("--pace", default="fast", help="fast (default), realtime, or a number N meaning N x real time")
     p.add_argument("--seed", type=int, default=0, help="seed for ids and rendered media (default 0)")
     p.add_argument("--api-key", action="append", default=[], help="accept only this key (repeatable)")
-    p.add_argument("--data-dir", type=Path, default=None, help="keep media here instead of a temporary folder")
+    p.add_argument("--data-dir", type=Path, default=None,
+                   help="keep jobs (SQLite) and media here, across restarts (default: memory and a temporary folder)")
+    p.add_argument("--retain-seconds", type=float, default=None, help="remove finished media after this many seconds")
+    p.add_argument("--max-media-bytes", type=int, default=None,
+                   help="remove the oldest finished media beyond this many bytes")
+    p.add_argument("--control-token", default=None,
+                   help="let non-loopback clients use /_emulator when they send this token (Bearer)")
+    p.add_argument("--graceful-shutdown", type=float, default=10.0,
+                   help="on SIGTERM, seconds that responses in flight may take to finish (default 10)")
     p.add_argument("--fetch", choices=["off", "local", "any"], default="local", help="which URL inputs are fetched")
     p.add_argument("--no-control", action="store_true", help="switch off the /_emulator control plane")
     p.add_argument("--control-any-host", action="store_true",
@@ -46,7 +54,11 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
         data_dir=args.data_dir,
         control=not args.no_control,
         public_url=args.public_url,
-        extra={"fetch": args.fetch, "control_remote": args.control_any_host},
+        retain_seconds=args.retain_seconds,
+        max_media_bytes=args.max_media_bytes,
+        control_token=args.control_token,
+        graceful_shutdown_s=args.graceful_shutdown,
+        extra={"fetch": args.fetch, "control_remote": args.control_any_host or bool(args.control_token)},
     )
 
 
@@ -57,8 +69,14 @@ def serve(args: argparse.Namespace) -> int:
 
     settings = settings_from_args(args)
     app = create_app(settings)
-    print(f"avatar-emulator: serving Boson on http://{args.host}:{args.port}/v1 (pace={settings.pace})", flush=True)
-    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level, access_log=False)
+    base = f"http://{args.host}:{args.port}"
+    print(
+        f"avatar-emulator: Boson at {base}/v1 (Bearer auth), HeyGen at {base} (x-api-key); "
+        f"pace={settings.pace}, replicas={settings.replicas}, queue={settings.queue}",
+        flush=True,
+    )
+    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level, access_log=False,
+                timeout_graceful_shutdown=max(1, round(settings.graceful_shutdown_s)))
     return 0
 
 

@@ -5,6 +5,7 @@ Link-local and cloud-metadata addresses are always refused, redirects included.
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
 import socket
 from typing import Literal
@@ -17,6 +18,10 @@ FetchPolicy = Literal["off", "local", "any"]
 MAX_FETCH_BYTES = 10 * 1024 * 1024
 MAX_REDIRECTS = 3
 TIMEOUT_S = 5.0
+TOTAL_TIMEOUT_S = 20.0
+"""The whole fetch, redirects included: a server that trickles bytes cannot hold a request forever."""
+METADATA_ADDRESSES = {"169.254.169.254", "fd00:ec2::254", "100.100.100.200", "192.0.0.192"}
+"""Cloud instance-metadata services (AWS/GCP/Azure, AWS IPv6, Alibaba, Oracle)."""
 
 
 class FetchError(Exception):
@@ -28,14 +33,21 @@ class FetchError(Exception):
 
 def _addresses(host: str) -> list[ipaddress.IPv4Address | ipaddress.IPv6Address]:
     try:
-        return [ipaddress.ip_address(host)]
+        return [_unmapped(ipaddress.ip_address(host))]
     except ValueError:
         pass
     try:
         infos = socket.getaddrinfo(host, None)
     except socket.gaierror:
         return []
-    return [ipaddress.ip_address(info[4][0]) for info in infos]
+    return [_unmapped(ipaddress.ip_address(info[4][0])) for info in infos]
+
+
+def _unmapped(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> ipaddress.IPv4Address | ipaddress.IPv6Address:
+    """`::ffff:a.b.c.d` is a.b.c.d: judge it as the IPv4 address it reaches."""
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        return address.ipv4_mapped
+    return address
 
 
 def check_url(url: str, policy: FetchPolicy) -> None:
@@ -49,18 +61,33 @@ def check_url(url: str, policy: FetchPolicy) -> None:
     if not addresses:
         raise FetchError(url, f"the host {parts.hostname!r} does not resolve")
     for address in addresses:
-        if address.is_link_local or str(address) in ("169.254.169.254", "fd00:ec2::254"):
+        if address.is_link_local or str(address) in METADATA_ADDRESSES:
             raise FetchError(url, "link-local and cloud-metadata addresses are never fetched")
+        if address.is_unspecified or address.is_multicast:
+            raise FetchError(url, f"{address} is not an address a file can be fetched from")
         if policy == "local" and not address.is_loopback:
             raise FetchError(url, "only loopback URLs are fetched by default (start with --fetch any to allow others)")
 
 
 async def fetch(url: str, policy: FetchPolicy, *, limit: int = MAX_FETCH_BYTES) -> bytes:
     """GET `url` with a timeout, a size cap and a redirect cap, checking every hop."""
+    try:
+        async with asyncio.timeout(TOTAL_TIMEOUT_S):
+            return await _fetch(url, policy, limit)
+    except TimeoutError:
+        raise FetchError(url, f"the download took longer than {TOTAL_TIMEOUT_S:g} s") from None
+
+
+async def _fetch(url: str, policy: FetchPolicy, limit: int) -> bytes:
     current = url
     async with httpx.AsyncClient(timeout=TIMEOUT_S, follow_redirects=False) as client:
         for _ in range(MAX_REDIRECTS + 1):
-            check_url(current, policy)
+            try:
+                check_url(current, policy)
+            except FetchError as exc:
+                if current == url:
+                    raise
+                raise FetchError(url, f"it redirects to {current}, and {exc.reason}") from None
             try:
                 async with client.stream("GET", current) as response:
                     if response.is_redirect:

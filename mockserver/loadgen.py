@@ -47,7 +47,9 @@ async def _read_response(reader: asyncio.StreamReader) -> int:
     return status
 
 
-async def _worker(host: str, port: int, request: bytes, deadline: float, result: LoadResult) -> None:
+async def _worker(
+    host: str, port: int, request: bytes, deadline: float, result: LoadResult, interval: float = 0.0
+) -> None:
     try:
         reader, writer = await asyncio.open_connection(host, port)
     except OSError as exc:
@@ -65,14 +67,24 @@ async def _worker(host: str, port: int, request: bytes, deadline: float, result:
             result.latencies.append(time.perf_counter() - started)
             result.statuses[status] += 1
             result.requests += 1
+            if interval:
+                await asyncio.sleep(interval)
     finally:
         writer.close()
 
 
 async def run_load(
-    host: str, port: int, path: str, *, seconds: float, connections: int, headers: dict[str, str] | None = None
+    host: str,
+    port: int,
+    path: str,
+    *,
+    seconds: float,
+    connections: int,
+    headers: dict[str, str] | None = None,
+    interval: float = 0.0,
 ) -> LoadResult:
-    """GET `path` over `connections` keep-alive connections for `seconds`."""
+    """GET `path` over `connections` keep-alive connections for `seconds`; each connection waits
+    `interval` seconds between a response and its next request (0: closed loop, as fast as it can)."""
     if not ipaddress.ip_address(host).is_loopback:
         raise ValueError("load runs only against loopback addresses")
     extra = "".join(f"{k}: {v}\r\n" for k, v in (headers or {}).items())
@@ -80,6 +92,6 @@ async def run_load(
     result = LoadResult()
     started = time.perf_counter()
     deadline = started + seconds
-    await asyncio.gather(*(_worker(host, port, request, deadline, result) for _ in range(connections)))
+    await asyncio.gather(*(_worker(host, port, request, deadline, result, interval) for _ in range(connections)))
     result.seconds = time.perf_counter() - started
     return result

@@ -41,4 +41,12 @@ class Settings:
     control: bool = True
     public_url: str | None = None
     """Base URL used in links the emulator hands out (HeyGen video_url...); default: the request's own."""
+    retain_seconds: float | None = None
+    """Remove finished jobs' media this long after they finish (None: keep them)."""
+    max_media_bytes: int | None = None
+    """Remove the oldest finished media once all media take more than this (None: no cap)."""
+    control_token: str | None = None
+    """Lets non-loopback clients use /_emulator when they send it (Bearer or X-Emulator-Control-Token)."""
+    graceful_shutdown_s: float = 10.0
+    """On SIGTERM, how long responses in flight (streams included) may take to finish."""
     extra: dict[str, object] = field(default_factory=dict)

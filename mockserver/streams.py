@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -52,7 +52,7 @@ class FragmentLog:
             await self._changed.wait()
         return True
 
-    async def follow(self, chunk: int = 256 * 1024) -> AsyncIterator[tuple[int, FragmentMark, bytes]]:
+    async def follow(self, chunk: int = 256 * 1024) -> AsyncGenerator[tuple[int, FragmentMark, bytes], None]:
         """Yield (index, mark, bytes) for each fragment as soon as it is on disk."""
         index = 0
         offset = 0

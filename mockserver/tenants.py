@@ -10,7 +10,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from .clock import Clock
-from .jobs import ComputeRunner, Job, JobPool
+from .jobs import ComputeRunner, Job, JobPool, Listener
 from .pacing import Pacing
 from .settings import Settings
 from .storage import MediaStore
@@ -31,6 +31,8 @@ class Tenant:
         self.polls_to_complete: int | None = None
         self.jobs: dict[str, Job] = {}
         self.pools: dict[str, JobPool] = {}
+        self.pool_listeners: list[Listener] = []
+        """Added to every pool this tenant makes (persistence, retention)."""
         self._runner = runner
         self._random = random.Random(f"{settings.seed}:{name}")
         self._extensions: dict[str, Any] = {}
@@ -51,6 +53,7 @@ class Tenant:
                 runner=self._runner,
             )
             self.pools[name].polls_to_complete = self.polls_to_complete
+            self.pools[name].listeners.extend(self.pool_listeners)
         return self.pools[name]
 
     def extension(self, key: str, factory: Callable[[Tenant], T]) -> T:
@@ -86,12 +89,16 @@ class TenantRegistry:
         self.store = store
         self.runner = ComputeRunner(workers=max(2, settings.replicas))
         self._tenants: dict[str, Tenant] = {}
+        self.on_new_tenant: list[Callable[[Tenant], None]] = []
+        self.on_drop: list[Callable[[str], None]] = []
 
     def get(self, name: str | None) -> Tenant:
         name = name or DEFAULT_TENANT
         tenant = self._tenants.get(name)
         if tenant is None:
             tenant = self._tenants[name] = Tenant(name, self.settings, self.runner, self.store)
+            for hook in self.on_new_tenant:
+                hook(tenant)
         return tenant
 
     def names(self) -> list[str]:
@@ -102,6 +109,8 @@ class TenantRegistry:
         if tenant is not None:
             tenant.close()
             self.store.drop_tenant(name)
+        for hook in self.on_drop:
+            hook(name)
 
     def refresh_all(self) -> None:
         for tenant in list(self._tenants.values()):

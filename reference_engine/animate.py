@@ -26,7 +26,7 @@ def frame_count(n_samples: int) -> int:
     return max(1, round(n_samples / SAMPLE_RATE * FPS))
 
 
-def loudness_envelope(audio: np.ndarray, n_frames: int) -> np.ndarray:
+def mouth_openness(audio: np.ndarray, n_frames: int) -> np.ndarray:
     """Mouth openness 0..1 per video frame from a smoothed RMS envelope (dB, relative to the clip's peak)."""
     padded = np.zeros(n_frames * SPF, dtype=np.float32)
     m = min(len(audio), len(padded))
@@ -113,7 +113,7 @@ class FaceAnimator:
         self.face = face if face is not None else locate_face(rgb)
         self.base = cv2.cvtColor(np.ascontiguousarray(rgb, dtype=np.uint8), cv2.COLOR_RGB2YUV_I420)
         self.n_frames = frame_count(len(audio))
-        self.openness = loudness_envelope(audio, self.n_frames)
+        self.openness = mouth_openness(audio, self.n_frames)
         self.blinks = blink_schedule(self.n_frames, seed)
         fw, fh = self.face.w, self.face.h
         amplitude = int(np.clip(fw * 0.012, 1.0, 6.0))

@@ -51,7 +51,7 @@ def cues_for_text(text: str, start: float, duration: float) -> list[Cue]:
 
 
 def _clock(seconds: float, sep: str, frac_digits: int) -> str:
-    total_ms = int(round(seconds * 1000))
+    total_ms = round(seconds * 1000)
     h, rem = divmod(total_ms, 3_600_000)
     m, rem = divmod(rem, 60_000)
     s, ms = divmod(rem, 1000)
@@ -82,7 +82,8 @@ def to_ass(cues: list[Cue], width: int, height: int) -> str:
     )
     newline = "\\N"
     lines = [
-        f"Dialogue: 0,{_clock(c.start, '.', 2)},{_clock(c.end, '.', 2)},Default,,0,0,0,,{c.text.replace(chr(10), newline)}"
+        f"Dialogue: 0,{_clock(c.start, '.', 2)},{_clock(c.end, '.', 2)},Default,,0,0,0,,"
+        + c.text.replace(chr(10), newline)
         for c in cues
     ]
     return header + "\n".join(lines) + "\n"

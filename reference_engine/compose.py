@@ -172,8 +172,8 @@ def text_sprite(
     rgba = np.asarray(img)
     if box is not None:
         alpha = rgba[..., 3].astype(np.float32) / 255.0
-        return Sprite(np.ascontiguousarray(rgba[..., :3]), alpha, int(round(left)), int(round(y * frame_h - pad)))
-    return sprite_from_rgba(rgba, int(round(left)), int(round(y * frame_h - pad)))
+        return Sprite(np.ascontiguousarray(rgba[..., :3]), alpha, round(left), round(y * frame_h - pad))
+    return sprite_from_rgba(rgba, round(left), round(y * frame_h - pad))
 
 
 def watermark_sprite(width: int, height: int, label: str = "HeyGen emulator - TEST") -> Sprite | None:

@@ -107,7 +107,7 @@ class VideoSource:
         self._open()
 
     def _open(self) -> None:
-        self._container = av.open(io.BytesIO(self._data))
+        self._container = av.open(io.BytesIO(self._data), mode="r")
         self._frames = self._container.decode(video=0)
         self._cur: tuple[float, np.ndarray] | None = None
         self._next = self._read()
@@ -138,7 +138,7 @@ class VideoSource:
 def probe_video_seconds(data: bytes) -> float:
     """Duration of a video file's first video stream; MediaError if it has none or cannot be read."""
     try:
-        with av.open(io.BytesIO(data)) as container:
+        with av.open(io.BytesIO(data), mode="r") as container:
             if not container.streams.video:
                 raise MediaError("video", "undecodable", "the file has no video stream")
             stream = container.streams.video[0]
@@ -218,7 +218,7 @@ def _scene_frames(scene: Scene) -> int:
     n = frame_count(len(scene.audio))
     bg = scene.background
     if bg.video is not None and bg.play_style == "once":
-        n = max(n, int(round(probe_video_seconds(bg.video) * FPS)))
+        n = max(n, round(probe_video_seconds(bg.video) * FPS))
     return n
 
 

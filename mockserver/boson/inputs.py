@@ -19,6 +19,8 @@ from ..fetch import FetchError, FetchPolicy, fetch
 
 INLINE_LIMIT = 10 * 1024 * 1024
 MAX_AUDIO_SECONDS = 60.0
+MIN_AUDIO_SAMPLES = 960
+"""One video frame (40 ms at 24 kHz): shorter audio cannot make a video."""
 _DATA_URI = re.compile(
     r"^data:(?P<type>[\w.+-]+/[\w.+-]+)?(?P<params>(;[\w.+-]+=[^;,]*)*)(?P<b64>;base64)?,(?P<data>.*)$", re.S
 )
@@ -90,6 +92,7 @@ async def load_audio(value: object, upload: bytes | None, policy: FetchPolicy, f
     except MediaError as exc:
         code = "audio_too_long" if exc.reason == "too_long" else "invalid_audio_format"
         raise _bad(field, f"'{field}': {exc.message}", code) from None
-    if samples.shape[0] < 240:
-        raise _bad(field, f"'{field}': the audio is shorter than 10 ms.", "invalid_audio_format")
+    if samples.shape[0] < MIN_AUDIO_SAMPLES:
+        raise _bad(field, f"'{field}': the audio lasts {samples.shape[0] / 24_000:.3f} s, shorter than one "
+                   "video frame (0.04 s).", "invalid_audio_format")
     return samples

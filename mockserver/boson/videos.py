@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -103,10 +104,12 @@ async def stream_video(call: Call) -> Response:
 
     async def body() -> AsyncIterator[bytes]:
         await job.started.wait()
-        async for index, mark, data in fragments.follow():
-            if index > 0 and job.started_at is not None:
-                await tenant.clock.sleep_until(job.started_at + tenant.pacing.media_time_at(mark.media_end))
-            yield data
+        # aclosing: when the client goes away mid-stream, the fragment reader's file is closed at once.
+        async with contextlib.aclosing(fragments.follow()) as frames:
+            async for index, mark, data in frames:
+                if index > 0 and job.started_at is not None:
+                    await tenant.clock.sleep_until(job.started_at + tenant.pacing.media_time_at(mark.media_end))
+                yield data
 
     return StreamingResponse(body(), media_type="video/mp4", headers={"X-Video-Id": job.id})
 

@@ -123,7 +123,13 @@ class Disturbed(Response):
             await self.inner(scope, receive, _tagging(send, self.rule.id))
             return
         plan = _Plan(network, connection, scope)
-        await self.inner(scope, receive, plan.wrap(send, self.rule.id))
+        try:
+            await self.inner(scope, receive, plan.wrap(send, self.rule.id))
+        finally:
+            # A cut or abandoned stream's generator is left suspended: close it now, not whenever GC runs.
+            aclose = getattr(getattr(self.inner, "body_iterator", None), "aclose", None)
+            if not plan.ended and aclose is not None:
+                await aclose()
         if plan.cut_done and connection is None:
             raise EmulatedNetworkError(network.kind, plan.sent, plan.expected)
 
@@ -150,6 +156,8 @@ class _Plan:
         self.skip_first_chunk = False
         self.cut_done = False
         self.stalled = False
+        self.ended = False
+        """The last body message went out: the response is complete."""
 
     def _limit_bytes(self) -> int | None:
         if self.fault.bytes is not None:
@@ -167,7 +175,12 @@ class _Plan:
         return self.fault.fragments + (1 if self.skip_first_chunk else 0)
 
     def wrap(self, send: Send, rule_id: str) -> Send:
-        tagged = _tagging(send, rule_id)
+        tagging = _tagging(send, rule_id)
+
+        async def tagged(message: Message) -> None:
+            await tagging(message)
+            if message["type"] == "http.response.body" and not message.get("more_body", False):
+                self.ended = True
 
         async def disturbed(message: Message) -> None:
             if self.cut_done:

@@ -150,6 +150,8 @@ class JournalMiddleware:
                 latency = (time.monotonic() - started) * 1000
             elif message["type"] == "http.response.body":
                 sent += len(message.get("body", b""))
+                if not message.get("more_body", False):
+                    finish("completed")  # before the client can see the end of the response
             await send(message)
 
         recorded = False
@@ -163,7 +165,7 @@ class JournalMiddleware:
             if body_complete and len(body) <= MAX_RECORDED_BODY and "json" in headers.get("content-type", ""):
                 try:
                     request_json = json.loads(body)
-                except ValueError:
+                except (ValueError, RecursionError):  # RecursionError: hostile, deeply nested JSON
                     request_json = None
             journal.record(
                 JournalEntry(

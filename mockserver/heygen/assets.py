@@ -59,7 +59,8 @@ async def upload_asset(call: Call) -> Response:
         await run_in_threadpool(_check, kind, bytes(data))
     except MediaError as exc:
         code = {"image": "image_format_not_supported", "audio": "invalid_audio_format"}.get(
-            kind, "video_format_not_supported")
+            kind, "video_format_not_supported"
+        )
         raise ApiError(400, code, f"The uploaded {kind} cannot be used: {exc.message}.") from None
     tenant = call.tenant
     state = state_of(tenant)
@@ -97,4 +98,3 @@ def asset_bytes(call: Call, asset_id: str, kind: str, field: str) -> bytes:
     if asset.kind != kind:
         raise ApiError(400, "invalid_parameter", f"Asset {asset_id} is a {asset.kind}, not a {kind}.", field=field)
     return asset.path.read_bytes()
-

@@ -6,6 +6,7 @@ Ids that appear in HeyGen's own examples (`Daisy-inskirt-20220818`, voice
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from typing import Any
 
@@ -178,7 +179,7 @@ def _avatar_preview_video(call: Call, avatar: Avatar) -> bytes:
         drawn = draw_avatar(avatar.look)
         scene = Scene(audio.astype(np.float32), Background(color=(236, 238, 242)),
                       Character(drawn.rgb, drawn.alpha, drawn.face))  # fmt: skip
-        tmp = path.with_suffix(".part.mp4")
+        tmp = path.with_suffix(f".{threading.get_ident()}.part.mp4")  # concurrent first requests
         render_production(Production([scene], 320, 320), Outputs(tmp))
         tmp.replace(path)
     return path.read_bytes()

@@ -1,6 +1,7 @@
 """HeyGen's three response families on one host.
 
-- v2 success `{"error": null, "data": {...}}`; v2 error (non-2xx) `{"error": {"code": str, "message": str}, "data": null}`.
+- v2 success `{"error": null, "data": {...}}`;
+  v2 error (non-2xx) `{"error": {"code": str, "message": str}, "data": null}`.
 - v1 success `{"code": 100, "data": {...}, "message": "Success"}` (some endpoints also carry `msg`);
   v1 error (non-2xx) `{"code": <numeric code>, "data": null, "message": str}`.
 

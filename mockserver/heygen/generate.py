@@ -18,8 +18,8 @@ from ..errors import ApiError
 from ..routing import Call
 from . import envelopes
 from .assets import asset_bytes
-from .inputs import read_json_body
 from .catalog import VOICE_BY_ID, avatar_look, photo_look
+from .inputs import read_json_body
 from .lifecycle import start_video
 from .plan import BackgroundPlan, CharacterPlan, MediaRef, ScenePlan, VideoPlan, VoicePlan
 from .state import state_of
@@ -59,8 +59,14 @@ def character_plan(call: Call, values: dict[str, Any] | None, prefix: str) -> Ch
             raise ApiError(400, "avatar_not_found", f"Avatar {avatar_id} not found or no longer available.",
                            field=f"{prefix}.avatar_id")  # fmt: skip
         color = _given(values, "circle_background_color")
-        return CharacterPlan("avatar", look=look, style=str(values.get("avatar_style") or "normal"), scale=scale,
-                             offset=_offset(values), circle_color=parse_hex_color(color) if color else (255, 255, 255))
+        return CharacterPlan(
+            "avatar",
+            look=look,
+            style=str(values.get("avatar_style") or "normal"),
+            scale=scale,
+            offset=_offset(values),
+            circle_color=parse_hex_color(color) if color else (255, 255, 255),
+        )
     photo_id = str(values["talking_photo_id"])
     style = str(values.get("talking_photo_style") or "normal")
     look = photo_look(photo_id)
@@ -83,8 +89,13 @@ def voice_plan(call: Call, values: dict[str, Any], prefix: str) -> VoicePlan:
             raise ApiError(400, "voice_not_found", f"Voice {voice_id} not found.", field=f"{prefix}.voice_id")
         speed = values.get("speed")
         pitch = values.get("pitch")
-        return VoicePlan("text", text=str(values["input_text"]), engine_voice=voice.engine_voice,
-                         speed=1.0 if speed is None else float(speed), pitch=0.0 if pitch is None else float(pitch))
+        return VoicePlan(
+            "text",
+            text=str(values["input_text"]),
+            engine_voice=voice.engine_voice,
+            speed=1.0 if speed is None else float(speed),
+            pitch=0.0 if pitch is None else float(pitch),
+        )
     if kind == "audio":
         ref = media_ref(call, values, prefix, "audio_url", "audio_asset_id", "audio",
                         "Either audio_url or audio_asset_id needs to be provided.")  # fmt: skip
@@ -158,4 +169,3 @@ async def generate_v2(call: Call) -> Response:
     plan = video_plan(call, body)
     video = start_video(call, plan)
     return envelopes.v2({"video_id": video.id})
-

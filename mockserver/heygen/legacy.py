@@ -39,11 +39,16 @@ def _clip_scene(call: Call, clip: dict[str, Any], prefix: str, background: Backg
                      "talking_photo_style": clip.get("talking_photo_style"), "scale": clip.get("scale"),
                      "offset": clip.get("offset")}  # fmt: skip
     else:
+        if not clip.get("avatar_id"):
+            raise ApiError(400, "missing_params", f"'{prefix}.avatar_id' or '{prefix}.talking_photo_id' is required.",
+                           field=f"{prefix}.avatar_id")
         character = {"type": "avatar", "avatar_id": clip["avatar_id"], "avatar_style": clip.get("avatar_style"),
                      "scale": clip.get("scale"), "offset": clip.get("offset")}  # fmt: skip
     if clip.get("input_text"):
         if not clip.get("voice_id"):
-            raise ApiError(400, "missing_params", "'voice_id' is required with 'input_text'.", field=f"{prefix}.voice_id")
+            raise ApiError(
+                400, "missing_params", "'voice_id' is required with 'input_text'.", field=f"{prefix}.voice_id"
+            )
         voice = {"type": "text", "input_text": clip["input_text"], "voice_id": clip["voice_id"]}
     else:
         voice = {"type": "audio", "audio_url": clip.get("input_audio")}

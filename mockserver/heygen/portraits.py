@@ -53,8 +53,12 @@ def _person(draw: ImageDraw.ImageDraw, look: Look, cx: float, cy: float, fw: flo
     ey = cy - fh * 0.08
     for side in (-1, 1):
         ex = cx + side * fw * 0.2
-        draw.rectangle((ex - fw * 0.13, ey - fh * 0.12, ex + fw * 0.13, ey - fh * 0.08), fill=(*_shade(look.hair, 1.2), 255))
-        draw.ellipse((ex - fw * 0.13, ey - fh * 0.06, ex + fw * 0.13, ey + fh * 0.05), fill=(*_shade(look.skin, 0.7), 255))
+        draw.rectangle(
+            (ex - fw * 0.13, ey - fh * 0.12, ex + fw * 0.13, ey - fh * 0.08), fill=(*_shade(look.hair, 1.2), 255)
+        )
+        draw.ellipse(
+            (ex - fw * 0.13, ey - fh * 0.06, ex + fw * 0.13, ey + fh * 0.05), fill=(*_shade(look.skin, 0.7), 255)
+        )
         draw.ellipse((ex - fw * 0.1, ey - fh * 0.035, ex + fw * 0.1, ey + fh * 0.035), fill=(245, 245, 240, 255))
         draw.ellipse((ex - fw * 0.04, ey - fh * 0.035, ex + fw * 0.04, ey + fh * 0.035), fill=(40, 30, 25, 255))
     nose = _shade(look.skin, 0.9)

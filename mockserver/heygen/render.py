@@ -73,8 +73,8 @@ def _speech(scene: ScenePlan, index: int, seed: int) -> tuple[np.ndarray, str | 
     voice = scene.voice
     if voice.kind == "text":
         if len(voice.text) > MAX_TEXT_CHARS:
-            raise Refused(40039, "Invalid text detected",
-                          f"video_inputs[{index}].voice.input_text is longer than {MAX_TEXT_CHARS} characters")  # fmt: skip
+            detail = f"video_inputs[{index}].voice.input_text is longer than {MAX_TEXT_CHARS} characters"
+            raise Refused(40039, "Invalid text detected", detail)
         if not voice.text.strip():
             raise Refused(40039, "Invalid text detected", f"video_inputs[{index}].voice.input_text is empty")
         audio = synthesize(voice.text, voice.engine_voice, seed=seed + index, speed=voice.speed, pitch=voice.pitch)
@@ -82,7 +82,7 @@ def _speech(scene: ScenePlan, index: int, seed: int) -> tuple[np.ndarray, str | 
     if voice.kind == "audio":
         assert voice.audio is not None
         return _audio(voice.audio), None
-    return np.zeros(int(round(voice.seconds * SAMPLE_RATE)), dtype=np.float32), None
+    return np.zeros(round(voice.seconds * SAMPLE_RATE), dtype=np.float32), None
 
 
 def _character(plan: CharacterPlan | None) -> Character | None:
@@ -118,8 +118,8 @@ def build_production(plan: VideoPlan, seed: int) -> Production:
         scenes.append(Scene(audio, _background(scene), _character(scene.character), scene.text, caption=spoken))
     total = sum(len(s.audio) for s in scenes) / SAMPLE_RATE
     if total > MAX_VIDEO_SECONDS:
-        raise Refused(40119, "Video is too long",
-                      f"Video is too long (> {MAX_VIDEO_SECONDS}s). Please upgrade your plan to generate longer videos")  # fmt: skip
+        detail = f"Video is too long (> {MAX_VIDEO_SECONDS}s). Please upgrade your plan to generate longer videos"
+        raise Refused(40119, "Video is too long", detail)
     return Production(scenes, plan.width, plan.height, seed=seed, watermark=plan.watermark)
 
 
@@ -144,7 +144,11 @@ def render_work(video: Video, plan: VideoPlan, tenant: Tenant, *, seed: int) -> 
             raise RenderFailure(exc.error.detail) from None
         frames = sum(max(1, round(len(s.audio) / SAMPLE_RATE * FPS)) for s in production.scenes)
         ctx.set_media_seconds(frames / FPS)
-        files = {"video.mp4": path("video.mp4"), "thumbnail.jpg": path("thumbnail.jpg"), "preview.gif": path("preview.gif")}
+        files = {
+            "video.mp4": path("video.mp4"),
+            "thumbnail.jpg": path("thumbnail.jpg"),
+            "preview.gif": path("preview.gif"),
+        }
         if plan.caption_video:
             files["caption.mp4"] = path("caption.mp4")
         outputs = Outputs(Path(files["video.mp4"]), Path(files["thumbnail.jpg"]), Path(files["preview.gif"]),

@@ -117,7 +117,9 @@ def video_finished(emulator: Emulator, tenant: Tenant, video: Video) -> None:
     event_type, data = event_for(video, signer, now)
     body = json.dumps({"event_type": event_type, "event_data": data}, separators=(",", ":")).encode()
     if video.callback_url:
-        state.spawn(_deliver(emulator, tenant, state, "callback_url", video.callback_url, None, event_type, video.id, body))
+        state.spawn(
+            _deliver(emulator, tenant, state, "callback_url", video.callback_url, None, event_type, video.id, body)
+        )
     for endpoint in list(state.endpoints.values()):
         if endpoint.wants(event_type):
             state.spawn(_deliver(emulator, tenant, state, endpoint.endpoint_id, endpoint.url, endpoint.secret,

@@ -35,10 +35,9 @@ def shared_emulator_url(folder: Path, watch_pid: int) -> str:
             if url_file.exists() and _healthy(url := url_file.read_text().strip()):
                 return url
             url_file.unlink(missing_ok=True)
-            subprocess.Popen(
-                [sys.executable, "-m", "mockserver.testkit.shared", str(url_file), str(watch_pid)],
-                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, start_new_session=True,
-            )
+            # A launcher that starts the server detached and exits: nothing is left for this process to reap.
+            subprocess.run([sys.executable, "-m", "mockserver.testkit.shared", "--detach", str(url_file),
+                            str(watch_pid)], check=True, stdin=subprocess.DEVNULL)
             deadline = time.monotonic() + START_TIMEOUT_S
             while not url_file.exists():
                 if time.monotonic() > deadline:
@@ -60,6 +59,10 @@ def _alive(pid: int) -> bool:
 
 
 def main(argv: list[str]) -> int:
+    if argv[0] == "--detach":
+        subprocess.Popen([sys.executable, "-m", "mockserver.testkit.shared", *argv[1:]], stdin=subprocess.DEVNULL,
+                         stdout=subprocess.DEVNULL, start_new_session=True)
+        return 0
     from ..app import create_app
     from ..settings import Settings
     from .server import serve

@@ -9,7 +9,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 json_values = st.recursive(
-    st.none() | st.booleans() | st.integers(-(2**70), 2**70) | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=30),
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**70), 2**70)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=30),
     lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=12), children, max_size=4),
     max_leaves=12,
 )
@@ -33,8 +37,13 @@ def test_create_and_speech_never_5xx(client: httpx.Client, face_data_uri: str, d
     speech = {"input": "Hello.", "response_format": "wav"}
     path, body = data.draw(
         st.sampled_from(
-            [("/v1/videos", mutated(video)), ("/v1/videos/stream", mutated(video)), ("/v1/audio/speech", mutated(speech)),
-             ("/v1/videos", json_values), ("/v1/audio/speech", json_values)]
+            [
+                ("/v1/videos", mutated(video)),
+                ("/v1/videos/stream", mutated(video)),
+                ("/v1/audio/speech", mutated(speech)),
+                ("/v1/videos", json_values),
+                ("/v1/audio/speech", json_values),
+            ]
         ).flatmap(lambda pair: st.tuples(st.just(pair[0]), pair[1]))
     )
     with client.stream("POST", path, json=body) as response:

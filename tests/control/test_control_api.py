@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from typing import Any
 
 import httpx
 import pytest
-
 from openapi_schema_validator import OAS30Validator
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT4
@@ -19,7 +19,7 @@ from mockserver.settings import Settings
 from mockserver.spec import Spec
 from mockserver.testkit.handle import EmulatorHandle
 from mockserver.testkit.server import serve
-from tests.control.conftest import poll, video_body
+from tests.control.conftest import video_body
 
 
 def _response_errors(op_id: str, body: Any) -> list[str]:
@@ -40,10 +40,11 @@ def test_frozen_clock_holds_a_slow_render_until_advanced(
     boson_emulator.clock.set(mode="frozen", pace=0.01)
     client = boson_emulator.client()
     video = client.post("/videos", json=video_body(face_data_uri, speech_data_uri)).json()
-    for _ in range(200):
+    for _ in range(500):
         job = boson_emulator.state.job(video["id"])
         if job["compute"]["done"]:
             break
+        time.sleep(0.02)
     assert job["compute"]["done"] and job["status"] == "running"
     assert client.get(f"/videos/{video['id']}").json()["status"] == "in_progress"
     boson_emulator.clock.advance(250)  # of 200 s first-frame delay + 200 s of video

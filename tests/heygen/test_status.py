@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from typing import Any
@@ -35,8 +36,9 @@ def check_shape(body: dict[str, Any]) -> None:
 
 
 def test_heygen_mcp_request_and_status_models_accept_our_answers(hg: httpx.Client) -> None:
-    request = VideoGenerateRequest.model_validate({"video_inputs": [
-        {"character": {"avatar_id": DAISY}, "voice": {"input_text": "Hi there.", "voice_id": SARA}}]})
+    request = VideoGenerateRequest.model_validate(
+        {"video_inputs": [{"character": {"avatar_id": DAISY}, "voice": {"input_text": "Hi there.", "voice_id": SARA}}]}
+    )
     body = request.model_dump()  # exactly what heygen-mcp sends: title "", callback_id/aspect_ratio null
     body["dimension"] = SMALL
     created = hg.post("/v2/video/generate", json=body)
@@ -47,7 +49,7 @@ def test_heygen_mcp_request_and_status_models_accept_our_answers(hg: httpx.Clien
     for body_seen in seen:
         check_shape(body_seen)
     statuses = [b["data"]["status"] for b in seen]
-    assert all(ORDER[a] <= ORDER[b] for a, b in zip(statuses, statuses[1:], strict=False)), statuses
+    assert all(ORDER[a] <= ORDER[b] for a, b in itertools.pairwise(statuses)), statuses
     assert statuses[-1] == "completed"
     assert {b["data"]["created_at"] for b in seen} == {seen[0]["data"]["created_at"]}
 

@@ -39,15 +39,42 @@ def scene(**parts: Any) -> dict[str, Any]:
 @pytest.mark.parametrize(
     ("body", "code", "message", "mentions"),
     [
-        (scene(character={**AVATAR, "avatar_style": "circle", "circle_background_color": "red"}), "invalid_parameter",
-         "circle_background_color must be in hex format.", []),
-        (scene(background={"type": "image"}), "invalid_parameter", "Either url or image_asset_id needs to be provided.", []),
-        (scene(background={"type": "image", "url": None, "image_asset_id": ""}), "invalid_parameter",
-         "Either url or image_asset_id needs to be provided.", []),
-        (scene(voice={"type": "audio"}), "invalid_parameter", "Either audio_url or audio_asset_id needs to be provided.", []),
-        (scene(voice={"type": "audio", "audio_url": None}), "invalid_parameter",
-         "Either audio_url or audio_asset_id needs to be provided.", []),
-        (scene(background={"type": "video"}), "invalid_parameter", "Either url or video_asset_id needs to be provided.", []),
+        (
+            scene(character={**AVATAR, "avatar_style": "circle", "circle_background_color": "red"}),
+            "invalid_parameter",
+            "circle_background_color must be in hex format.",
+            [],
+        ),
+        (
+            scene(background={"type": "image"}),
+            "invalid_parameter",
+            "Either url or image_asset_id needs to be provided.",
+            [],
+        ),
+        (
+            scene(background={"type": "image", "url": None, "image_asset_id": ""}),
+            "invalid_parameter",
+            "Either url or image_asset_id needs to be provided.",
+            [],
+        ),
+        (
+            scene(voice={"type": "audio"}),
+            "invalid_parameter",
+            "Either audio_url or audio_asset_id needs to be provided.",
+            [],
+        ),
+        (
+            scene(voice={"type": "audio", "audio_url": None}),
+            "invalid_parameter",
+            "Either audio_url or audio_asset_id needs to be provided.",
+            [],
+        ),
+        (
+            scene(background={"type": "video"}),
+            "invalid_parameter",
+            "Either url or video_asset_id needs to be provided.",
+            [],
+        ),
         (scene(character={"type": "avatar", "avatar_id": "Nobody_2020"}), "avatar_not_found", None, ["Nobody_2020"]),
         (scene(character={"type": "talking_photo", "talking_photo_id": "f" * 32}), "talking_photo_not_found", None, []),
         (scene(voice={**TEXT, "voice_id": "0" * 32}), "voice_not_found", None, ["0" * 32]),
@@ -57,8 +84,12 @@ def scene(**parts: Any) -> dict[str, Any]:
         ({}, "invalid_parameter", None, ["video_inputs"]),
         (scene(character={**AVATAR, "scale": 5.5}), "invalid_parameter", None, ["scale", "5"]),
         (scene(character={**AVATAR, "scale": -0.1}), "invalid_parameter", None, ["scale"]),
-        (scene(character={"type": "talking_photo", "talking_photo_id": PHOTO, "scale": 2.5}), "invalid_parameter",
-         None, ["scale", "2"]),
+        (
+            scene(character={"type": "talking_photo", "talking_photo_id": PHOTO, "scale": 2.5}),
+            "invalid_parameter",
+            None,
+            ["scale", "2"],
+        ),
         (scene(voice={**TEXT, "speed": 1.6}), "invalid_parameter", None, ["speed", "1.5"]),
         (scene(voice={**TEXT, "speed": 0.4}), "invalid_parameter", None, ["speed", "0.5"]),
         (scene(voice={**TEXT, "pitch": 51}), "invalid_parameter", None, ["pitch", "50"]),
@@ -70,8 +101,12 @@ def scene(**parts: Any) -> dict[str, Any]:
         ({**scene(), "dimension": {"width": 4098, "height": 720}}, "invalid_parameter", None, ["dimension.width"]),
         (scene(character={"type": "robot"}), "invalid_parameter", None, ["character.type"]),
         (scene(voice={"type": ["text"]}), "invalid_parameter", None, ["type"]),
-        (scene(avatar_style="nope", character={**AVATAR, "avatar_style": "nope"}), "invalid_parameter", None,
-         ["avatar_style"]),
+        (
+            scene(avatar_style="nope", character={**AVATAR, "avatar_style": "nope"}),
+            "invalid_parameter",
+            None,
+            ["avatar_style"],
+        ),
     ],
 )
 def test_generate_refusals(hg: httpx.Client, body: dict[str, Any], code: str, message: str | None,
@@ -121,13 +156,39 @@ def test_what_real_clients_send_is_accepted(hg: httpx.Client) -> None:
 
 
 json_values = st.recursive(
-    st.none() | st.booleans() | st.integers(-10**6, 10**6) | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=12),
+    st.none()
+    | st.booleans()
+    | st.integers(-(10**6), 10**6)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=12),
     lambda children: st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=8), children, max_size=3),
     max_leaves=12,
 )
-keys = st.sampled_from(["type", "avatar_id", "talking_photo_id", "voice_id", "input_text", "scale", "offset", "url",
-                        "value", "duration", "speed", "pitch", "avatar_style", "circle_background_color",
-                        "audio_url", "audio_asset_id", "image_asset_id", "fit", "play_style", "text", "position"])
+keys = st.sampled_from(
+    [
+        "type",
+        "avatar_id",
+        "talking_photo_id",
+        "voice_id",
+        "input_text",
+        "scale",
+        "offset",
+        "url",
+        "value",
+        "duration",
+        "speed",
+        "pitch",
+        "avatar_style",
+        "circle_background_color",
+        "audio_url",
+        "audio_asset_id",
+        "image_asset_id",
+        "fit",
+        "play_style",
+        "text",
+        "position",
+    ]
+)
 types = st.sampled_from(["avatar", "talking_photo", "text", "audio", "silence", "color", "image", "video", "x"])
 part = st.dictionaries(keys, json_values | types, max_size=5) | st.fixed_dictionaries({"type": types}) | json_values
 scene_strategy = st.fixed_dictionaries({}, optional={"character": part, "voice": part, "background": part,
@@ -147,11 +208,28 @@ def fuzz_client() -> Iterator[httpx.Client]:
         yield client
 
 
-clips = st.lists(st.dictionaries(st.sampled_from(["avatar_id", "talking_photo_id", "input_text", "input_audio",
-                                                   "voice_id", "scale", "offset", "avatar_style"]),
-                                  json_values | st.just(DAISY) | st.just(SARA), max_size=5), max_size=2)
-v1_bodies = st.fixed_dictionaries({"clips": clips | json_values},
-                                  optional={"background": json_values, "ratio": json_values | st.just("9:16")})
+clips = st.lists(
+    st.dictionaries(
+        st.sampled_from(
+            [
+                "avatar_id",
+                "talking_photo_id",
+                "input_text",
+                "input_audio",
+                "voice_id",
+                "scale",
+                "offset",
+                "avatar_style",
+            ]
+        ),
+        json_values | st.just(DAISY) | st.just(SARA),
+        max_size=5,
+    ),
+    max_size=2,
+)
+v1_bodies = st.fixed_dictionaries(
+    {"clips": clips | json_values}, optional={"background": json_values, "ratio": json_values | st.just("9:16")}
+)
 
 
 @settings(max_examples=60, deadline=None)
