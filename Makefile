@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test bench lint install clean
+.PHONY: run test bench load soak lint install clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -27,5 +27,11 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/avatar-emulator bench --out bench/results.json
 
+load: $(STAMP)
+	$(BIN)/python -m mockserver.load --seconds 10 --out bench/load.json
+
+soak: $(STAMP)
+	$(BIN)/python -m mockserver.load --seconds 30 --soak-minutes 30 --out bench/soak.json
+
 clean:
-	rm -rf $(VENV) bench/results.json
+	rm -rf $(VENV) bench/results.json bench/load.json bench/soak.json

@@ -40,15 +40,22 @@ SIZES = ((640, 640), (640, 480), (480, 640))
 HOST = "127.0.0.1"
 
 
-def portrait(width: int = 512, height: int = 512) -> np.ndarray:
-    img = Image.new("RGB", (width, height), (70, 90, 120))
+def portrait(width: int = 512, height: int = 512, seed: int = 7) -> np.ndarray:
+    """A photo-like portrait: textured background, shaded face, sensor grain (deterministic).
+
+    Real users send photos; a flat cartoon would make plain x264 unrealistically fast.
+    """
+    rng = np.random.default_rng(seed)
+    coarse = rng.integers(40, 200, (height // 32 + 1, width // 32 + 1, 3), dtype=np.uint8)
+    img = Image.fromarray(coarse).resize((width, height), Image.Resampling.BICUBIC)
     draw = ImageDraw.Draw(img)
     cx, cy, fw = width // 2, int(height * 0.45), int(width * 0.4)
     draw.ellipse((cx - fw // 2, cy - int(fw * 0.65), cx + fw // 2, cy + int(fw * 0.65)), fill=(224, 180, 150))
     for ex in (cx - fw // 5, cx + fw // 5):
         draw.ellipse((ex - fw // 14, cy - fw // 6, ex + fw // 14, cy - fw // 12), fill=(40, 30, 30))
     draw.ellipse((cx - fw // 6, cy + fw // 4, cx + fw // 6, cy + fw // 3), fill=(150, 60, 60))
-    return np.asarray(img).copy()
+    grain = rng.normal(0, 9, (height, width, 1))
+    return np.clip(np.asarray(img, dtype=np.float32) + grain, 0, 255).astype(np.uint8)
 
 
 def speech(seconds: float) -> np.ndarray:

@@ -168,11 +168,15 @@ class JobPool:
                 waits.append(job.started_at + self.pacing.media_time_at(job.media_seconds) - now)
         return max(1, math.ceil(min(waits))) if waits else 1
 
-    def submit(self, job: Job, work: Work) -> None:
-        """Queue `job`; raise PoolFull when the running and waiting slots are all taken."""
+    def check_capacity(self) -> None:
+        """Raise PoolFull when the running and waiting slots are all taken."""
         self.refresh()
         if len(self._running) + len(self._queued) >= self.concurrency + self.queue_limit:
             raise PoolFull(self.retry_after())
+
+    def submit(self, job: Job, work: Work) -> None:
+        """Queue `job`; raise PoolFull when the running and waiting slots are all taken."""
+        self.check_capacity()
         if job.polls_to_complete is None:
             job.polls_to_complete = self.polls_to_complete
         self._queued.append((job, work))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
+import random
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -55,6 +56,9 @@ async def _worker(
     except OSError as exc:
         result.errors[type(exc).__name__] += 1
         return
+    jitter = random.Random(id(result) ^ id(writer))
+    if interval:  # spread the clients out: real pollers are not in lock-step
+        await asyncio.sleep(jitter.uniform(0, interval))
     try:
         while time.perf_counter() < deadline:
             started = time.perf_counter()
@@ -68,7 +72,7 @@ async def _worker(
             result.statuses[status] += 1
             result.requests += 1
             if interval:
-                await asyncio.sleep(interval)
+                await asyncio.sleep(jitter.uniform(0.5, 1.5) * interval)
     finally:
         writer.close()
 
@@ -84,7 +88,8 @@ async def run_load(
     interval: float = 0.0,
 ) -> LoadResult:
     """GET `path` over `connections` keep-alive connections for `seconds`; each connection waits
-    `interval` seconds between a response and its next request (0: closed loop, as fast as it can)."""
+    about `interval` seconds (randomly 0.5x to 1.5x, after a random start) between a response and its
+    next request (0: closed loop, as fast as it can)."""
     if not ipaddress.ip_address(host).is_loopback:
         raise ValueError("load runs only against loopback addresses")
     extra = "".join(f"{k}: {v}\r\n" for k, v in (headers or {}).items())

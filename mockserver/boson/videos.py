@@ -61,8 +61,22 @@ async def _plan(call: Call) -> RenderPlan:
     return plan
 
 
+def _check_capacity(call: Call) -> None:
+    """429 all_replicas_busy, before any media is decoded or any file is made."""
+    try:
+        pool(call).check_capacity()
+    except PoolFull as full:
+        raise ApiError(
+            429,
+            "all_replicas_busy",
+            "All replicas are busy; retry after the number of seconds in Retry-After.",
+            headers={"Retry-After": str(full.retry_after)},
+        ) from None
+
+
 def _submit(call: Call, plan: RenderPlan) -> tuple[Job, dict[str, Any]]:
     """Queue a render; return the job and its Video object as of creation (`queued`, as documented)."""
+    _check_capacity(call)  # again: slots may have filled while this request's media decoded
     tenant = call.tenant
     job = Job(
         id=tenant.new_id("video_"),
@@ -78,25 +92,19 @@ def _submit(call: Call, plan: RenderPlan) -> tuple[Job, dict[str, Any]]:
     if plan.audio is not None:
         job.media_seconds = plan.audio.shape[0] / 24_000
     created = video_json(job)
-    try:
-        pool(call).submit(job, render_work(job, plan))
-    except PoolFull as full:
-        raise ApiError(
-            429,
-            "all_replicas_busy",
-            "All replicas are busy; retry after the number of seconds in Retry-After.",
-            headers={"Retry-After": str(full.retry_after)},
-        ) from None
+    pool(call).submit(job, render_work(job, plan))  # cannot be full: nothing awaited since the check
     tenant.jobs[job.id] = job
     return job, created
 
 
 async def create_video(call: Call) -> Response:
+    _check_capacity(call)
     _, created = _submit(call, await _plan(call))
     return JSONResponse(created)
 
 
 async def stream_video(call: Call) -> Response:
+    _check_capacity(call)
     job, _ = _submit(call, await _plan(call))
     tenant = call.tenant
     fragments = job.fragments
