@@ -75,6 +75,7 @@ class Emulator:
 
     def close(self) -> None:
         self.tenants.close()
+        self.retention.unlink_due(force=True)
         self.store.close()
         if self.persistence is not None:
             self.persistence.close()

@@ -10,6 +10,7 @@ import contextlib
 import logging
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .jobs import Job
@@ -20,6 +21,9 @@ if TYPE_CHECKING:
 log = logging.getLogger("avatar_emulator")
 
 SWEEP_INTERVAL_S = 1.0
+UNLINK_GRACE_S = 30.0
+"""Evicted files are unlinked this long after the eviction: new downloads answer 404 at once, and a
+download that had already passed its check still finds the file it is about to open."""
 EVICTED_KEY = "evicted"
 """Set in `job.params` once a job's media were removed by the retention policy."""
 
@@ -49,6 +53,7 @@ class Retention:
         self.max_bytes = max_bytes
         self.evicted = 0
         self._held: dict[tuple[str, str], _Held] = {}
+        self._doomed: list[tuple[float, list[Path]]] = []
         self._last = 0.0
 
     @property
@@ -70,6 +75,7 @@ class Retention:
 
     def sweep(self, now: float | None = None) -> int:
         """Evict what the policy says must go; return how many jobs lost their media."""
+        self.unlink_due()
         now = time.time() if now is None else now
         live: set[tuple[str, str]] = set()
         for name in self.tenants.names():
@@ -98,7 +104,18 @@ class Retention:
         return evicted
 
     def _evict(self, job: Job) -> None:
-        for path in job.files.values():
-            with contextlib.suppress(OSError):
-                path.unlink()
         job.params[EVICTED_KEY] = True
+        self._doomed.append((time.monotonic() + UNLINK_GRACE_S, list(job.files.values())))
+        self.unlink_due()
+
+    def unlink_due(self, *, force: bool = False) -> None:
+        now = time.monotonic()
+        keep = []
+        for due, paths in self._doomed:
+            if not force and due > now:
+                keep.append((due, paths))
+                continue
+            for path in paths:
+                with contextlib.suppress(OSError):
+                    path.unlink()
+        self._doomed = keep

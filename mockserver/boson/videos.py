@@ -12,6 +12,7 @@ from starlette.responses import FileResponse, JSONResponse, Response, StreamingR
 from ..bodies import read_body
 from ..errors import ApiError
 from ..jobs import Job, JobPool, JobStatus, PoolFull
+from ..retention import EVICTED_KEY
 from ..routing import Call
 from ..streams import FragmentLog
 from .inputs import load_audio, load_image
@@ -154,6 +155,6 @@ async def download_content(call: Call) -> Response:
             field="video_id",
         )
     path = job.files["mp4"]
-    if not path.exists():
+    if job.params.get(EVICTED_KEY) or not path.exists():
         raise ApiError(404, "not_found", f"The content of video '{job.id}' is no longer stored.")
     return FileResponse(path, media_type="video/mp4", filename=f"{job.id}.mp4", content_disposition_type="inline")

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from ..errors import ApiError
 from ..fetch import FetchError
 from ..jobs import Job, JobPool, JobStatus, PoolFull
+from ..persistence import RESTORERS
 from ..routing import Call
 from .catalog import base_url
 from .plan import VideoPlan, fetch_inputs
@@ -59,7 +60,6 @@ def start_video(call: Call, plan: VideoPlan, *, legacy: bool = False) -> Video:
     if not plan.test and state.remaining_quota <= 0:
         raise ApiError(402, "insufficient_credit", "Insufficient credit: the remaining quota is 0.")
     job = Job(id=tenant.new_id("", 32), tenant=tenant.name, provider="heygen", created_at=tenant.clock.now())
-    tenant.jobs[job.id] = job
     video = Video(
         job=job,
         created_at=int(job.created_at),
@@ -72,6 +72,8 @@ def start_video(call: Call, plan: VideoPlan, *, legacy: bool = False) -> Video:
         caption_video=plan.caption_video,
         legacy=legacy,
     )
+    job.params = video_params(video)
+    tenant.jobs[job.id] = job  # with --data-dir this writes the job, params included
     state.videos[job.id] = video
     state.spawn(_prepare_and_submit(emulator, tenant, video, plan))
     return video
@@ -82,8 +84,8 @@ async def _prepare_and_submit(emulator: Emulator, tenant: Tenant, video: Video, 
     try:
         await fetch_inputs(plan, emulator.fetch_policy)
     except FetchError as exc:
-        video.failure = VideoError(DOWNLOAD_FAILED, "Invalid video infos", f"download failed: {exc}")
-        video.job.status = JobStatus.FAILED
+        error = VideoError(DOWNLOAD_FAILED, "Invalid video infos", f"download failed: {exc}")
+        fail_before_queueing(tenant, video, error)
         finish(emulator, tenant, state, video)
         return
     pool = pool_of(emulator, tenant)
@@ -91,8 +93,41 @@ async def _prepare_and_submit(emulator: Emulator, tenant: Tenant, video: Video, 
     try:
         pool.submit(video.job, work)
     except PoolFull:
-        video.failure = VideoError(400664, "Video limit exceeded", "too many videos are waiting in the queue")
-        video.job.status = JobStatus.FAILED
+        fail_before_queueing(tenant, video, VideoError(400664, "Video limit exceeded", "too many videos are waiting"))
         finish(emulator, tenant, state, video)
         return
     video.submitted = True
+
+
+VIDEO_FIELDS = ("created_at", "base_url", "title", "callback_id", "callback_url", "test", "caption_file",
+                "caption_video", "legacy")  # fmt: skip
+
+
+def video_params(video: Video) -> dict[str, object]:
+    """What a Video knows beyond its Job, kept in `job.params` so that --data-dir persists it."""
+    return {name: getattr(video, name) for name in VIDEO_FIELDS}
+
+
+def fail_before_queueing(tenant: Tenant, video: Video, error: VideoError) -> None:
+    job = video.job
+    video.failure = error
+    job.params["failure"] = error.json()
+    job.status = JobStatus.FAILED
+    job.error = error.detail
+    job.finished_at = tenant.clock.now()
+    job.finished.set()
+    tenant.jobs[job.id] = job  # written again with --data-dir
+
+
+def restore_video(tenant: Tenant, job: Job) -> None:
+    """Rebuild a Video from a job read back from --data-dir (its webhooks were already sent)."""
+    fields = {name: job.params[name] for name in VIDEO_FIELDS if name in job.params}
+    video = Video(job=job, submitted="failure" not in job.params, notified=True, **fields)
+    if "failure" in job.params:
+        video.failure = VideoError(**job.params["failure"])
+    video.duration = job.media_seconds if job.status is JobStatus.SUCCEEDED else None
+    video.files = job.files
+    state_of(tenant).videos[job.id] = video
+
+
+RESTORERS["heygen"] = restore_video

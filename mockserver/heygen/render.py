@@ -141,6 +141,7 @@ def render_work(video: Video, plan: VideoPlan, tenant: Tenant, *, seed: int) -> 
             production = build_production(plan, seed)
         except Refused as exc:
             video.failure = exc.error
+            ctx.job.params["failure"] = exc.error.json()
             raise RenderFailure(exc.error.detail) from None
         frames = sum(max(1, round(len(s.audio) / SAMPLE_RATE * FPS)) for s in production.scenes)
         ctx.set_media_seconds(frames / FPS)
@@ -159,12 +160,14 @@ def render_work(video: Video, plan: VideoPlan, tenant: Tenant, *, seed: int) -> 
             raise RenderFailure("the render was cancelled") from None
         except MediaError as exc:
             video.failure = VideoError(40065, "Invalid video infos", exc.message)
+            ctx.job.params["failure"] = video.failure.json()
             raise RenderFailure(exc.message) from None
         if plan.caption_file:
             files["captions.ass"] = path("captions.ass")
             Path(files["captions.ass"]).write_text(to_ass(result.cues, plan.width, plan.height), encoding="utf-8")
         ctx.set_media_seconds(result.duration)
         video.duration = result.duration
-        video.files = {name: Path(p) for name, p in files.items()}
+        # One dict for both: retention and --data-dir see the job's files, status links the video's.
+        video.files = ctx.job.files = {name: Path(p) for name, p in files.items()}
 
     return work

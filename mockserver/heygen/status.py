@@ -12,8 +12,10 @@ from typing import Any
 from starlette.responses import FileResponse, Response
 
 from ..errors import ApiError
+from ..retention import EVICTED_KEY
 from ..routing import Call
 from . import envelopes
+from .catalog import base_url
 from .inputs import query
 from .lifecycle import pool_of
 from .signing import SIGNER
@@ -38,11 +40,12 @@ def _video(call: Call, video_id: str) -> Video:
 def status_data(call: Call, video: Video) -> dict[str, Any]:
     signer = SIGNER
     now = call.tenant.clock.now()
+    base = base_url(call)  # this request's: links stay right when the emulator restarts elsewhere
 
     def link(name: str) -> str | None:
         if video.status != "completed" or name not in video.files:
             return None
-        return signer.url(video.base_url, call.tenant.name, video.id, name, now)
+        return signer.url(base, call.tenant.name, video.id, name, now)
 
     error = video.error()
     return {
@@ -131,6 +134,6 @@ async def media_file(call: Call) -> Response:
         raise ApiError(403, "access_denied", f"Access denied: {refused}.")
     video = state_of(tenant).videos.get(params["video_id"])
     file = video.files.get(params["file"]) if video is not None else None
-    if file is None or not file.exists():
+    if file is None or video is None or video.job.params.get(EVICTED_KEY) or not file.exists():
         raise ApiError(404, "not_found", "No such file (the video was deleted or has no such output).")
     return FileResponse(file, media_type=MEDIA_TYPES.get(params["file"], "application/octet-stream"))
