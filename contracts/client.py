@@ -48,6 +48,9 @@ class Client:
             self._last = time.monotonic()
 
     def auth_headers(self) -> dict[str, str]:
+        """Boson: `Authorization: Bearer`; HeyGen: `X-Api-Key` (what their clients send)."""
+        if self.target.provider == "heygen":
+            return {"X-Api-Key": self.target.api_key()}
         return {"Authorization": f"Bearer {self.target.api_key()}"}
 
     def _record(self, response: httpx.Response) -> None:

@@ -81,6 +81,15 @@ def decode(data: bytes) -> Decoded:
         container.close()
 
 
+def rgb_frames(data: bytes, fractions: tuple[float, ...]) -> list[np.ndarray]:
+    """Full-resolution RGB frames (uint8) at the given fractions of the clip's frame count."""
+    with av.open(io.BytesIO(data), mode="r") as container:
+        frames = [f.to_ndarray(format="rgb24") for f in container.decode(container.streams.video[0])]
+    if not frames:
+        raise DecodeError("the video track has no frames")
+    return [frames[min(len(frames) - 1, int(f * len(frames)))] for f in fractions]
+
+
 def _decode_audio(data: bytes) -> tuple[np.ndarray | None, int]:
     with av.open(io.BytesIO(data), mode="r") as container:
         if not container.streams.audio:

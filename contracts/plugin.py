@@ -14,6 +14,7 @@ from contracts.catalog import load_catalog, load_deviations
 from contracts.client import Client
 from contracts.evidence import Evidence, Record
 from contracts.fixtures import driving_speech, jobs
+from contracts.heygen_jobs import hg_catalog, hg_jobs
 from contracts.report import RunReport, TestResult
 from contracts.target import DEFAULT_KEY_ENV, TIERS, NotApplicable, Target
 
@@ -26,6 +27,8 @@ __all__ = [
     "client",
     "driving_speech",
     "ev",
+    "hg_catalog",
+    "hg_jobs",
     "jobs",
     "pytest_addoption",
     "pytest_collection_modifyitems",

@@ -73,6 +73,11 @@ class Target:
                 raise NotApplicable(f"--budget-videos {self.budget_videos} is spent ({self.spent_videos} created)")
             self.spent_videos += n
 
+    def count(self, n: int = 1) -> None:
+        """Record creations that were not planned (a request the target should have refused was accepted)."""
+        with self._lock:
+            self.spent_videos += n
+
     def require_budget(self, n: int) -> None:
         """Raise NotApplicable unless n more videos could be created (does not spend)."""
         if not self.may_create:

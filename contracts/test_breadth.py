@@ -4,25 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from contracts.breadth import BreadthResult, run_breadth, spec_path
+from contracts.breadth import record, run_breadth, spec_path
 from contracts.client import Client
 from contracts.evidence import Evidence
 from contracts.target import NotApplicable, Target
-
-
-def _record(ev: Evidence, result: BreadthResult, clauses: list[str]) -> None:
-    for suffix in clauses:
-        clause = f"BOSON-{suffix}"
-        failures = result.failures.get(suffix, [])
-        checked = result.checked.get(suffix, 0)
-        if failures:
-            for failure in failures:
-                ev.check(clause, False, failure)
-        elif checked:
-            ops = ", ".join(result.operations)
-            ev.check(clause, True, f"{checked} responses over {ops}; statuses {result.statuses}")
-        else:
-            ev.na(clause, "no response was checked")
 
 
 @pytest.mark.clause("BOSON-SCHEMA-RESPONSES", "BOSON-SCHEMA-STATUS-CODES", "BOSON-SCHEMA-NO-5XX")
@@ -37,7 +22,7 @@ def test_positive_breadth(client: Client, target: Target, ev: Evidence) -> None:
     examples = {"smoke": 8, "core": 15, "full": 60}[target.tier] if target.loopback else 3
     include_creating = target.loopback
     result = run_breadth(target, headers, negative=False, max_examples=examples, include_creating=include_creating)
-    _record(ev, result, ["SCHEMA-RESPONSES", "SCHEMA-STATUS-CODES", "SCHEMA-NO-5XX"])
+    record(ev, result, ["SCHEMA-RESPONSES", "SCHEMA-STATUS-CODES", "SCHEMA-NO-5XX"])
 
 
 @pytest.mark.tier("core")
@@ -51,6 +36,6 @@ def test_negative_breadth(client: Client, target: Target, ev: Evidence) -> None:
     headers = client.auth_headers()
     examples = 60 if target.tier == "full" else 15
     result = run_breadth(target, headers, negative=True, max_examples=examples, include_creating=True)
-    _record(ev, result, ["SCHEMA-NEGATIVE-REJECTED", "SCHEMA-NO-5XX"])
+    record(ev, result, ["SCHEMA-NEGATIVE-REJECTED", "SCHEMA-NO-5XX"])
     statuses = result.statuses
     ev.check("BOSON-SCHEMA-NO-5XX", not any(code >= 500 for code in statuses), f"negative-mode statuses {statuses}")

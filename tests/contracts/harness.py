@@ -42,7 +42,7 @@ def run_suite(base_url: str, *args: str, timeout: float = 120) -> dict[str, Any]
             str(report),
             *args,
         ]
-        env = {**os.environ, "BOSON_API_KEY": KEY}
+        env = {**os.environ, "BOSON_API_KEY": KEY, "HEYGEN_API_KEY": KEY}
         proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout, check=False)
         if not report.exists():
             raise AssertionError(f"no report; exit {proc.returncode}\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")

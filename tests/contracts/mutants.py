@@ -160,6 +160,8 @@ class Mutant:
     clause: str
     """The clause this mutant breaks; the suite must report it FAIL."""
     wrap: Callable[[App], App]
+    provider: str = "boson"
+    """The --provider the suite judges this mutant with."""
 
 
 def _progress_backwards(app: App) -> App:

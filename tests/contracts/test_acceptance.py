@@ -48,3 +48,14 @@ def test_remote_without_budget_creates_nothing() -> None:
     for clause in ("BOSON-VIDEO-CREATE-QUEUED", "BOSON-MEDIA-LIPSYNC", "BOSON-STREAM-BOX-ORDER", "BOSON-CAPACITY-429"):
         assert clause in na_budget
     assert "PASS" not in statuses(report).values()
+
+
+def test_remote_heygen_without_budget_creates_nothing() -> None:
+    report = run_suite("https://example.invalid", "--provider", "heygen", "--tier", "core")
+    assert report["budget"] == {"videos": None, "spent": 0}
+    why = reasons(report)
+    na = {c for c, s in statuses(report).items() if s == "NA"}
+    for clause in ("HEYGEN-STATUS-LIFECYCLE", "HEYGEN-MEDIA-SIZE", "HEYGEN-GENERATE-LENIENT", "HEYGEN-V1-GENERATE"):
+        assert clause in na and "--budget-videos" in why[clause], (clause, why[clause])
+    assert "loopback" in why["HEYGEN-WEBHOOK-SIGNATURE"]
+    assert "PASS" not in statuses(report).values()
