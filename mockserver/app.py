@@ -126,9 +126,11 @@ def create_app(settings: Settings | None = None) -> Starlette:
     """Build the emulator app. Serve it with uvicorn, or call it in-process with httpx.ASGITransport."""
     settings = settings or Settings()
     emulator = Emulator(settings)
-    routes: list[BaseRoute] = [*_spec_routes(), *control_routes(emulator)]
+    # Provider routes first: Starlette tries routes in order, and status polls are the hot path.
+    routes: list[BaseRoute] = []
     for provider in emulator.providers:
         routes.extend(provider.routes())
+    routes += [*_spec_routes(), *control_routes(emulator)]
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:

@@ -123,6 +123,8 @@ def start_server(port: int) -> subprocess.Popen[bytes]:
         "    return JSONResponse({'id': 'video_0123456789abcdef01234567', 'object': 'video', 'model': 'higgs-avatar',"
         " 'status': 'completed', 'progress': 100, 'size': '640x640', 'created_at': 1760000000, 'error': None})\n"
         "app.router.routes.insert(0, Route('/bare', bare))\n"
+        "from mockserver.cli import tune_server_process\n"
+        "tune_server_process()  # as `avatar-emulator serve` does\n"
         f"uvicorn.run(app, host='{HOST}', port={port}, log_level='warning', access_log=False)\n"
     )
     proc = subprocess.Popen([sys.executable, "-c", code])
