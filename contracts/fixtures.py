@@ -14,6 +14,7 @@ import pytest
 from contracts import mp4
 from contracts.assets import Speech, face_png, speech
 from contracts.client import Client
+from contracts.runs import RunCache
 from contracts.target import NotApplicable, Target
 
 TERMINAL = ("completed", "failed")
@@ -82,18 +83,10 @@ class Jobs:
         self.client = client
         self.target = target
         self.wait, self.interval = timeouts(target, timeout)
-        self._cache: dict[str, VideoRun | BaseException] = {}
+        self._runs: RunCache[VideoRun] = RunCache()
 
     def _cached(self, key: str, make: Callable[[], VideoRun]) -> VideoRun:
-        if key not in self._cache:
-            try:
-                self._cache[key] = make()
-            except BaseException as exc:  # cached and re-raised for each test that needs it
-                self._cache[key] = exc
-        value = self._cache[key]
-        if isinstance(value, BaseException):
-            raise value
-        return value
+        return self._runs.get(key, make)
 
     def polled(self) -> VideoRun:
         """JSON create (640x480, audio input), polled to a terminal state with content probes, then downloaded."""

@@ -24,6 +24,7 @@ from contracts.heygen import (
     main_body,
 )
 from contracts.receiver import closed_port_url
+from contracts.runs import RunCache
 from contracts.target import Target
 
 REMOTE_WAIT_S = 1800.0
@@ -93,7 +94,7 @@ class HgJobs:
         self.interval = 0.05 if target.loopback else REMOTE_POLL_S
         self.callback_id = f"conformance-{secrets.token_hex(6)}"
         self._catalog: Catalog | None = None
-        self._cache: dict[str, HgRun | BaseException] = {}
+        self._runs: RunCache[HgRun] = RunCache()
 
     @property
     def catalog(self) -> Catalog:
@@ -102,15 +103,7 @@ class HgJobs:
         return self._catalog
 
     def _cached(self, key: str, make: Callable[[], HgRun]) -> HgRun:
-        if key not in self._cache:
-            try:
-                self._cache[key] = make()
-            except BaseException as exc:  # cached and re-raised for each test that needs it
-                self._cache[key] = exc
-        value = self._cache[key]
-        if isinstance(value, BaseException):
-            raise value
-        return value
+        return self._runs.get(key, make)
 
     def main(self) -> HgRun:
         """Two silence scenes (1 s + 1.5 s) with the first avatar on magenta, test mode, 256x144; polled and

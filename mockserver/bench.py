@@ -127,16 +127,20 @@ def start_server(port: int) -> subprocess.Popen[bytes]:
         "tune_server_process()  # as `avatar-emulator serve` does\n"
         f"uvicorn.run(app, host='{HOST}', port={port}, log_level='warning', access_log=False)\n"
     )
-    proc = subprocess.Popen([sys.executable, "-c", code])
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
+    return wait_until_serving(subprocess.Popen([sys.executable, "-c", code]), port)
+
+
+def wait_until_serving(proc: subprocess.Popen[bytes], port: int, timeout: float = 30) -> subprocess.Popen[bytes]:
+    """Return `proc` once the emulator in it answers on `port`; kill it if it never does."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and proc.poll() is None:
         try:
             if httpx.get(f"http://{HOST}:{port}/openapi/boson.json", timeout=1).status_code == 200:
                 return proc
         except httpx.HTTPError:
             time.sleep(0.1)
     proc.kill()
-    raise RuntimeError("the benchmark server did not start")
+    raise RuntimeError(f"the emulator on port {port} did not start")
 
 
 def first_moof_end(data: bytes) -> int | None:

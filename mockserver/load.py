@@ -48,16 +48,9 @@ def _fds(pid: int) -> int:
 def start_server(port: int, extra: list[str]) -> subprocess.Popen[bytes]:
     cmd = [sys.executable, "-m", "mockserver.cli", "serve", "--host", HOST, "--port", str(port),
            "--pace", "realtime", "--log-level", "warning", *extra]  # fmt: skip
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"http://{HOST}:{port}/openapi/boson.json", timeout=1).status_code == 200:
-                return proc
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    proc.kill()
-    raise RuntimeError("the emulator did not start")
+    from .bench import wait_until_serving
+
+    return wait_until_serving(subprocess.Popen(cmd, stdout=subprocess.DEVNULL), port)
 
 
 def _bodies(clip_seconds: float) -> dict[str, Any]:

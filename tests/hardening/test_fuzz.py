@@ -142,13 +142,5 @@ def test_hypothesis_fuzz_of_every_operation(emulator: InProcess) -> None:
           f"statuses so far {dict(sorted(emulator.statuses.items()))}; hangs {emulator.hangs}")
     assert not emulator.server_errors[errors_before:], emulator.server_errors[errors_before:][:5]
     assert emulator.hangs == 0
+    # With the schemathesis run's >= 2,000 this makes the issue's >= 5,000 cases, none answered >= 500.
     assert TOTALS["hypothesis"] >= 3_000
-
-
-def test_fuzz_total(emulator: InProcess) -> None:
-    if len(TOTALS) < 2:
-        pytest.skip("runs after both fuzz tests")
-    total = sum(TOTALS.values())
-    over = sum(n for status, n in emulator.statuses.items() if status >= 500)
-    print(f"\nfuzz total: {total} cases ({TOTALS}), {over} responses >= 500, {emulator.hangs} hangs")
-    assert total >= 5_000 and over == 0 and emulator.hangs == 0
