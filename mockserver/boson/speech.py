@@ -13,9 +13,11 @@ from reference_engine.audio_formats import AUDIO_FORMATS, encode_audio, pcm_s16l
 from reference_engine.tts import PRESET_VOICES, synthesize, synthesize_chunks
 
 from ..bodies import read_body
+from ..controlplane.state import seeded
 from ..errors import ApiError
 from ..fetch import FetchPolicy
 from ..routing import Call
+from ..tenants import Tenant
 from .inputs import load_audio
 from .render import SpeechParams
 
@@ -30,8 +32,22 @@ VOICE_DESCRIPTIONS = {
 }
 
 
+def seeded_voices(tenant: Tenant) -> list[dict[str, Any]]:
+    """Voices a test seeded with POST /_emulator/state ({"provider": "boson", "voice": ID, ...})."""
+    return [item for item in seeded(tenant, "boson", "voices") if isinstance(item.get("voice"), str)]
+
+
+def known_voices(tenant: Tenant) -> list[str]:
+    return [*PRESET_VOICES, *(item["voice"] for item in seeded_voices(tenant))]
+
+
 async def speech_params(
-    values: dict[str, Any], policy: FetchPolicy, *, field: str = "", uploads: dict[str, bytes] | None = None
+    values: dict[str, Any],
+    policy: FetchPolicy,
+    tenant: Tenant,
+    *,
+    field: str = "",
+    uploads: dict[str, bytes] | None = None,
 ) -> SpeechParams:
     """Check a CreateSpeechRequest beyond its schema and load its reference audio."""
     prefix = f"{field}." if field else ""
@@ -46,11 +62,12 @@ async def speech_params(
             f"'{prefix}voice' and '{prefix}ref_audio'/'{prefix}ref_text' are mutually exclusive.",
             field=f"{prefix}voice",
         )
-    if voice is not None and voice not in PRESET_VOICES:
+    voices = known_voices(tenant)
+    if voice is not None and voice not in voices:
         raise ApiError(
             400,
             "voice_not_found",
-            f"Unknown voice {voice!r} in '{prefix}voice': use one of {', '.join(PRESET_VOICES)}.",
+            f"Unknown voice {voice!r} in '{prefix}voice': use one of {', '.join(voices)}.",
             field=f"{prefix}voice",
         )
     ref_audio = None
@@ -68,7 +85,7 @@ async def create_speech(call: Call) -> Response:
         raise ApiError(
             400, "invalid_request_error", f"'stream' requires response_format 'pcm', not {fmt!r}.", field="stream"
         )
-    params = await speech_params(values, call.emulator.fetch_policy, uploads=body.files)
+    params = await speech_params(values, call.emulator.fetch_policy, call.tenant, uploads=body.files)
     seed = call.emulator.settings.seed
     media_type = AUDIO_FORMATS[fmt]
     if stream:
@@ -88,4 +105,8 @@ async def create_speech(call: Call) -> Response:
 
 async def list_voices(call: Call) -> Response:
     data = [{"voice": v, "description": VOICE_DESCRIPTIONS.get(v), "created_at": None} for v in PRESET_VOICES]
+    for item in seeded_voices(call.tenant):
+        data.append(
+            {"voice": item["voice"], "description": item.get("description"), "created_at": item.get("created_at")}
+        )
     return JSONResponse({"object": "list", "data": data})

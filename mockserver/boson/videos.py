@@ -56,7 +56,7 @@ async def _plan(call: Call) -> RenderPlan:
     else:
         from .speech import speech_params
 
-        plan.tts = await speech_params(values["input_tts"], policy, field="input_tts")
+        plan.tts = await speech_params(values["input_tts"], policy, call.tenant, field="input_tts")
     plan.model = str(values.get("model") or "higgs-avatar")
     plan.size = f"{width}x{height}"
     return plan

@@ -29,13 +29,16 @@ def query(call: Call) -> dict[str, Any]:
     for param in call.op.parameters("query"):
         name = param["name"]
         raw = params.get(name)
-        if raw is None or raw == "":
+        schema = param.get("schema", {})
+        is_integer = call.op.spec.resolve(schema).get("type") == "integer"
+        # An empty string parameter counts as absent (clients send `token=` on the first page);
+        # an empty integer is still not an integer.
+        if raw is None or (raw == "" and not is_integer):
             if param.get("required"):
                 raise ApiError(400, "missing_params", f"'{name}' is required.", field=name)
             continue
-        schema = param.get("schema", {})
         value: Any = raw
-        if call.op.spec.resolve(schema).get("type") == "integer":
+        if is_integer:
             try:
                 value = int(raw)
             except ValueError:

@@ -211,3 +211,14 @@ def test_bad_control_bodies_are_refused(emulator: EmulatorHandle) -> None:
         emulator.faults.add_rules([{"operation_id": "listVoices", "error": 500, "when": "later"}])
     with pytest.raises(ControlError, match="HTTP status"):
         emulator.control.request("GET", "/journal", params={"status": "teapot"})
+
+
+def test_seeded_boson_voices_are_listed_and_speak(boson_emulator: EmulatorHandle) -> None:
+    client = boson_emulator.client()
+    unknown = client.post("/audio/speech", json={"input": "Hi.", "voice": "voice_custom", "response_format": "pcm"})
+    assert unknown.status_code == 400 and unknown.json()["error"]["type"] == "voice_not_found"
+    boson_emulator.state.seed(voices=[{"provider": "boson", "voice": "voice_custom", "description": "Seeded."}])
+    listed = client.get("/audio/voices").json()["data"]
+    assert {"voice": "voice_custom", "description": "Seeded.", "created_at": None} in listed
+    spoken = client.post("/audio/speech", json={"input": "Hi.", "voice": "voice_custom", "response_format": "pcm"})
+    assert spoken.status_code == 200 and len(spoken.content) > 2_400

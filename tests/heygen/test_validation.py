@@ -250,3 +250,11 @@ def test_fuzzed_generate_bodies_never_get_a_5xx(fuzz_client: httpx.Client, body:
         assert set(payload["error"]) == {"code", "message"} and payload["data"] is None
     else:
         assert payload["error"] is None
+
+
+def test_list_limit_must_be_an_integer_even_when_empty(hg: httpx.Client) -> None:
+    for raw in ("", "abc"):
+        response = hg.get("/v1/video.list", params={"limit": raw})
+        assert response.status_code == 400, (raw, response.text)
+        assert "limit" in response.text
+    assert hg.get("/v1/video.list", params={"limit": "5", "token": ""}).status_code == 200
