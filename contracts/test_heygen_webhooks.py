@@ -93,8 +93,10 @@ def _deliveries(client: Client, hg_jobs: HgJobs, rec: Receiver, secret: str, ev:
     success = _for_video(rec, "/hook", ok_run.video_id)
     fail = _for_video(rec, "/hook", bad_run.video_id)
     callback = _for_video(rec, "/cb", ok_run.video_id)
-    _judge_success(ev, success, ok_run.video_id, ok_run.status)
-    _judge_fail(ev, fail, bad_run.video_id, bad_run.status)
+    _judge_event(ev, "HEYGEN-WEBHOOK-SUCCESS-EVENT", success, ok_run.video_id, ok_run.status,
+                 event_type="avatar_video.success", text_field="url", callback_id="conformance-hook-ok")
+    _judge_event(ev, "HEYGEN-WEBHOOK-FAIL-EVENT", fail, bad_run.video_id, bad_run.status,
+                 event_type="avatar_video.fail", text_field="msg", callback_id="conformance-hook-fail")
     for hit in success + fail:
         got = hit.headers.get("signature", "")
         want = hmac.new(secret.encode(), hit.body, hashlib.sha256).hexdigest()
@@ -111,31 +113,20 @@ def _deliveries(client: Client, hg_jobs: HgJobs, rec: Receiver, secret: str, ev:
     )
 
 
-def _judge_success(ev: Evidence, hits: list[Hit], video_id: str | None, status: str | None) -> None:
+def _judge_event(
+    ev: Evidence, clause: str, hits: list[Hit], video_id: str | None, status: str | None, *,
+    event_type: str, text_field: str, callback_id: str,
+) -> None:
+    """Each delivery for the video is `event_type` with a string `text_field` and the echoed callback_id."""
     if not hits:
-        ev.check("HEYGEN-WEBHOOK-SUCCESS-EVENT", False, f"no delivery for {video_id} (it ended {status})")
+        ev.check(clause, False, f"no delivery for {video_id} (it ended {status})")
         return
     for hit in hits:
         event = _event(hit)
         data = event.get("event_data") or {}
         ok = (
-            event.get("event_type") == "avatar_video.success"
-            and isinstance(data.get("url"), str)
-            and data.get("callback_id") == "conformance-hook-ok"
+            event.get("event_type") == event_type
+            and isinstance(data.get(text_field), str)
+            and data.get("callback_id") == callback_id
         )
-        ev.check("HEYGEN-WEBHOOK-SUCCESS-EVENT", ok, f"{hit.body[:200]!r}")
-
-
-def _judge_fail(ev: Evidence, hits: list[Hit], video_id: str | None, status: str | None) -> None:
-    if not hits:
-        ev.check("HEYGEN-WEBHOOK-FAIL-EVENT", False, f"no delivery for {video_id} (it ended {status})")
-        return
-    for hit in hits:
-        event = _event(hit)
-        data = event.get("event_data") or {}
-        ok = (
-            event.get("event_type") == "avatar_video.fail"
-            and isinstance(data.get("msg"), str)
-            and data.get("callback_id") == "conformance-hook-fail"
-        )
-        ev.check("HEYGEN-WEBHOOK-FAIL-EVENT", ok, f"{hit.body[:200]!r}")
+        ev.check(clause, ok, f"{hit.body[:200]!r}")

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from typing import Any
 
-from tests.contracts.mutants import App, Buffered, Mutant, RequestRewrite, Scope, json_rewrite, path_is
+from tests.contracts.mutants import App, Buffered, Mutant, Scope, change_json_request, json_rewrite, path_is
 
 STATUS = r"/v1/video_status.get"
 MEDIA_KEYS = ("video_url", "thumbnail_url", "gif_url", "duration", "caption_url", "video_url_caption")
@@ -93,26 +92,7 @@ def _tampered_link_served(app: App) -> App:
 
 def _change_generate(change: Callable[[dict[str, Any]], None]) -> Callable[[App], App]:
     """Rewrite the JSON body of POST /v2/video/generate before the emulator reads it."""
-
-    def wrap(app: App) -> App:
-        def rw(scope: Scope, body: bytes) -> tuple[Scope, bytes]:
-            if scope["method"] != "POST" or scope["path"] != "/v2/video/generate":
-                return scope, body
-            try:
-                data = json.loads(body)
-            except ValueError:
-                return scope, body
-            if isinstance(data, dict):
-                change(data)
-                body = json.dumps(data).encode()
-                scope["headers"] = [(k, v) for k, v in scope["headers"] if k != b"content-length"] + [
-                    (b"content-length", str(len(body)).encode())
-                ]
-            return scope, body
-
-        return RequestRewrite(app, rw)
-
-    return wrap
+    return change_json_request(("/v2/video/generate",), change)
 
 
 def _wrong_dimension(data: dict[str, Any]) -> None:

@@ -253,25 +253,37 @@ def _wrong_envelope(app: App) -> App:
     return Buffered(app, lambda s: True, json_rewrite(fn))
 
 
-def _change_json_request(change: Callable[[dict[str, Any]], None]) -> Callable[[App], App]:
+def change_json_request(
+    paths: tuple[str, ...],
+    change: Callable[[dict[str, Any]], None],
+    *,
+    when: Callable[[dict[str, Any]], bool] = lambda data: True,
+) -> Callable[[App], App]:
+    """A mutant that rewrites the JSON body of POSTs to `paths` before the emulator reads it."""
+
     def wrap(app: App) -> App:
         def rw(scope: Scope, body: bytes) -> tuple[Scope, bytes]:
-            if scope["method"] == "POST" and scope["path"] in ("/v1/videos", "/v1/videos/stream"):
-                try:
-                    data = json.loads(body)
-                except ValueError:
-                    return scope, body
-                if isinstance(data, dict) and "input" in data:
-                    change(data)
-                    body = json.dumps(data).encode()
-                    scope["headers"] = [(k, v) for k, v in scope["headers"] if k != b"content-length"] + [
-                        (b"content-length", str(len(body)).encode())
-                    ]
+            if scope["method"] != "POST" or scope["path"] not in paths:
+                return scope, body
+            try:
+                data = json.loads(body)
+            except ValueError:
+                return scope, body
+            if isinstance(data, dict) and when(data):
+                change(data)
+                body = json.dumps(data).encode()
+                scope["headers"] = [(k, v) for k, v in scope["headers"] if k != b"content-length"] + [
+                    (b"content-length", str(len(body)).encode())
+                ]
             return scope, body
 
         return RequestRewrite(app, rw)
 
     return wrap
+
+
+def _change_json_request(change: Callable[[dict[str, Any]], None]) -> Callable[[App], App]:
+    return change_json_request(("/v1/videos", "/v1/videos/stream"), change, when=lambda data: "input" in data)
 
 
 def _wrong_size(data: dict[str, Any]) -> None:

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from typing import Any
@@ -26,11 +25,6 @@ def heygen_app() -> Starlette:
 def heygen_url(heygen_app: Starlette) -> Iterator[str]:
     with serve(heygen_app) as url:
         yield url
-
-
-@pytest.fixture
-def tenant(request: pytest.FixtureRequest) -> str:
-    return "hg-" + hashlib.sha1(request.node.nodeid.encode()).hexdigest()[:12]
 
 
 @pytest.fixture
