@@ -28,10 +28,10 @@ bench: $(STAMP)
 	$(BIN)/avatar-emulator bench --out bench/results.json
 
 load: $(STAMP)
-	$(BIN)/python -m mockserver.load --seconds 10 --out bench/load.json
+	$(BIN)/python -m mockserver.tools.load --seconds 10 --out bench/load.json
 
 soak: $(STAMP)
-	$(BIN)/python -m mockserver.load --seconds 30 --soak-minutes 30 --out bench/soak.json
+	$(BIN)/python -m mockserver.tools.load --seconds 30 --soak-minutes 30 --out bench/soak.json
 
 clean:
 	rm -rf $(VENV) bench/results.json bench/load.json bench/soak.json

@@ -7,7 +7,7 @@ import socket
 import sys
 from pathlib import Path
 
-from .settings import Settings, parse_pace
+from .core.settings import Settings, parse_pace
 
 
 def _serve_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -89,7 +89,7 @@ def tune_server_process() -> None:
 def serve(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from .app import create_app
+    from .http.app import create_app
 
     settings = settings_from_args(args)
     app = create_app(settings)
@@ -141,7 +141,7 @@ def main(argv: list[str] | None = None) -> int:
             from contracts.cli import main as conformance_main
 
             return conformance_main(rest)
-        from .bench import main as bench_main
+        from .tools.bench import main as bench_main
 
         return bench_main(rest)
     args = parser.parse_args(argv)

@@ -8,8 +8,8 @@ from contextlib import AbstractContextManager
 import httpx
 import pytest
 
-from mockserver.app import create_app
-from mockserver.settings import Settings
+from mockserver.core.settings import Settings
+from mockserver.http.app import create_app
 from tests.media import encode_image, make_portrait, speech_like, wav_bytes
 from tests.servers import serve
 

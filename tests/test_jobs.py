@@ -6,9 +6,9 @@ import asyncio
 
 import pytest
 
-from mockserver.clock import Clock
-from mockserver.jobs import ComputeRunner, Job, JobContext, JobPool, JobStatus, PoolFull, RenderFailure
-from mockserver.pacing import Pacing
+from mockserver.core.clock import Clock
+from mockserver.core.jobs import ComputeRunner, Job, JobContext, JobPool, JobStatus, PoolFull, RenderFailure
+from mockserver.core.pacing import Pacing
 
 
 def make_pool(clock: Clock, pace: str | float = "realtime", concurrency: int = 1, queue: int = 1) -> JobPool:

@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:
-    from ..tenants import Tenant
+    from ..core.tenants import Tenant
 
 NetworkKind = Literal["reset", "truncate", "cut", "stall"]
 NETWORK_KINDS: tuple[str, ...] = ("reset", "truncate", "cut", "stall")

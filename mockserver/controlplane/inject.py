@@ -19,12 +19,12 @@ from typing import TYPE_CHECKING, Any
 from starlette.responses import Response
 from starlette.types import Message, Receive, Scope, Send
 
-from ..errors import ApiError
+from ..http.errors import ApiError
 from .faults import FaultRule, NetworkFault, faults_of
 from .journal import FINISH_KEY, TRANSPORT_KEY
 
 if TYPE_CHECKING:
-    from ..routing import Call
+    from ..http.routing import Call
 
 FAULT_HEADER = "X-Emulator-Fault"
 STALL_LIMIT_S = 300.0

@@ -18,10 +18,10 @@ from typing import TYPE_CHECKING, Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from ..tenants import TENANT_HEADER
+from ..core.tenants import TENANT_HEADER
 
 if TYPE_CHECKING:
-    from ..app import Emulator
+    from ..http.app import Emulator
 
 JOURNAL_SIZE = 1000
 MAX_RECORDED_BODY = 64 * 1024

@@ -12,15 +12,15 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from ..pacing import Pacing
-from ..settings import parse_pace
-from ..tenants import TENANT_HEADER, Tenant
+from ..core.pacing import Pacing
+from ..core.settings import parse_pace
+from ..core.tenants import TENANT_HEADER, Tenant
 from . import state
 from .faults import FaultBook, RuleError, faults_of
 from .journal import journal_of
 
 if TYPE_CHECKING:
-    from ..app import Emulator
+    from ..http.app import Emulator
 
 PREFIX = "/_emulator"
 CLOCK_MODES = ("real", "frozen", "scaled")

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from ..jobs import Job, JobStatus
-from ..tenants import Tenant
+from ..core.jobs import Job, JobStatus
+from ..core.tenants import Tenant
 from .faults import RuleError
 
 STATUS_ALIASES = {

@@ -8,8 +8,8 @@ from typing import Any
 
 import httpx
 
-from ..control import EmulatorControl
-from ..control.matching import Entry, Where
+from .control import EmulatorControl
+from .matching import Entry, Where
 from .server import RunningServer
 from .transports import AsyncEmulatorTransport, EmulatorTransport
 from .webhooks import Inbox, WebhookReceiver

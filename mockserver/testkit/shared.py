@@ -63,8 +63,8 @@ def main(argv: list[str]) -> int:
         subprocess.Popen([sys.executable, "-m", "mockserver.testkit.shared", *argv[1:]], stdin=subprocess.DEVNULL,
                          stdout=subprocess.DEVNULL, start_new_session=True)
         return 0
-    from ..app import create_app
-    from ..settings import Settings
+    from ..core.settings import Settings
+    from ..http.app import create_app
     from .server import serve
 
     url_file, watch_pid = Path(argv[0]), int(argv[1])

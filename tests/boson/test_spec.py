@@ -4,7 +4,7 @@ import httpx
 import yaml
 from openapi_spec_validator import validate
 
-from mockserver.spec import Spec, spec_dir
+from mockserver.http.spec import Spec, spec_dir
 
 
 def test_boson_spec_is_valid_openapi_303() -> None:

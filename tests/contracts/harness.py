@@ -15,8 +15,8 @@ KEY = "ct-key"
 
 
 def emulator_app() -> Any:
-    from mockserver.app import create_app
-    from mockserver.settings import Settings
+    from mockserver.core.settings import Settings
+    from mockserver.http.app import create_app
 
     return create_app(Settings(api_keys=(KEY,)))
 

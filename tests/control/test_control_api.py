@@ -13,10 +13,10 @@ from openapi_schema_validator import OAS30Validator
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT4
 
-from mockserver.app import create_app
-from mockserver.control import ControlError, EmulatorControl
-from mockserver.settings import Settings
-from mockserver.spec import Spec
+from mockserver.core.settings import Settings
+from mockserver.http.app import create_app
+from mockserver.http.spec import Spec
+from mockserver.testkit.control import ControlError, EmulatorControl
 from mockserver.testkit.handle import EmulatorHandle
 from mockserver.testkit.server import serve
 from tests.control.conftest import video_body

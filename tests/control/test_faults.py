@@ -6,7 +6,7 @@ import httpx
 import openai
 import pytest
 
-from mockserver.control import ControlError
+from mockserver.testkit.control import ControlError
 from mockserver.testkit.handle import EmulatorHandle
 from tests.control.conftest import poll, video_body
 from tests.media import top_level_boxes

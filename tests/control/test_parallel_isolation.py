@@ -7,8 +7,8 @@ import time
 
 import pytest
 
-from mockserver.pytest_plugin import EmulatorServer
 from mockserver.testkit.handle import EmulatorHandle
+from mockserver.testkit.plugin import EmulatorServer
 
 CASES = range(48)
 

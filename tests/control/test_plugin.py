@@ -62,7 +62,7 @@ def test_fresh(emulator, n):
 
 def test_an_emulator_failure_is_raised_at_teardown(project: pytest.Pytester) -> None:
     project.makepyfile('''
-import mockserver.boson.speech as speech
+import mockserver.providers.boson.speech as speech
 
 class Broken(dict):
     def get(self, key, default=None):
@@ -84,7 +84,7 @@ def test_fixtures_cost_nothing_unless_used(project: pytest.Pytester) -> None:
 import sys
 
 def test_plain():
-    assert "mockserver.app" not in sys.modules
+    assert "mockserver.http.app" not in sys.modules
     assert "mockserver.testkit.server" not in sys.modules
 ''')
     project.runpytest_subprocess("-p", "no:cacheprovider").assert_outcomes(passed=1)

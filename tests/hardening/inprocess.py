@@ -14,8 +14,8 @@ from typing import Any
 
 import httpx
 
-from mockserver.app import create_app
-from mockserver.settings import Settings
+from mockserver.core.settings import Settings
+from mockserver.http.app import create_app
 
 BASE = "http://127.0.0.1:9"
 

@@ -7,8 +7,8 @@ import asyncio
 import httpx
 import pytest
 
-from mockserver.app import create_app
-from mockserver.settings import Settings
+from mockserver.core.settings import Settings
+from mockserver.http.app import create_app
 
 REMOTE = ("10.20.30.40", 50000)
 

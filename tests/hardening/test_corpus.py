@@ -8,8 +8,8 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from mockserver.app import create_app
-from mockserver.settings import Settings
+from mockserver.core.settings import Settings
+from mockserver.http.app import create_app
 from tests.servers import serve
 
 from .corpus import Bad, corpus, heygen_corpus

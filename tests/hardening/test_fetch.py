@@ -12,9 +12,9 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from mockserver.app import create_app
-from mockserver.fetch import MAX_REDIRECTS, FetchError, FetchPolicy, check_url, fetch
-from mockserver.settings import Settings
+from mockserver.core.settings import Settings
+from mockserver.http.app import create_app
+from mockserver.http.fetch import MAX_REDIRECTS, FetchError, FetchPolicy, check_url, fetch
 from tests.servers import serve
 
 from .corpus import FACE

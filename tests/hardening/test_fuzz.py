@@ -17,8 +17,8 @@ import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-from mockserver.settings import Settings
-from mockserver.spec import Spec, spec_dir
+from mockserver.core.settings import Settings
+from mockserver.http.spec import Spec, spec_dir
 
 from .inprocess import BASE, InProcess
 

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from mockserver.bodies import MAX_BODY_BYTES
+from mockserver.http.bodies import MAX_BODY_BYTES
 
 from .helpers import HOST, KEY, ServerProcess, running
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import signal
 from pathlib import Path
 
-from mockserver.app import Emulator
-from mockserver.persistence import RESTART_ERROR, stored_jobs
-from mockserver.settings import Settings
+from mockserver.core.persistence import RESTART_ERROR, stored_jobs
+from mockserver.core.settings import Settings
+from mockserver.http.app import Emulator
 from tests.media import inspect_mp4
 
 from .helpers import running, start_server, stop, video_body, wait_status

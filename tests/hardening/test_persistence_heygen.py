@@ -8,8 +8,8 @@ from typing import Any
 
 import httpx
 
-from mockserver.app import create_app
-from mockserver.settings import Settings
+from mockserver.core.settings import Settings
+from mockserver.http.app import create_app
 from tests.media import inspect_mp4
 from tests.servers import serve
 

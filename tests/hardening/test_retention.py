@@ -7,10 +7,10 @@ import time
 
 import httpx
 
-from mockserver.app import create_app
 from mockserver.cli import _serve_parser, settings_from_args
-from mockserver.retention import EVICTED_KEY, Retention
-from mockserver.settings import Settings
+from mockserver.core.retention import EVICTED_KEY, Retention
+from mockserver.core.settings import Settings
+from mockserver.http.app import create_app
 from tests.servers import serve
 
 from .helpers import KEY, video_body, wait_status

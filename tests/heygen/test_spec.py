@@ -6,7 +6,7 @@ import httpx
 import yaml
 from openapi_spec_validator import validate
 
-from mockserver.spec import Spec, spec_dir
+from mockserver.http.spec import Spec, spec_dir
 
 REQUIRED = {
     ("POST", "/v2/video/generate"), ("GET", "/v1/video_status.get"), ("POST", "/v1/video.generate"),

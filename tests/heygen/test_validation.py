@@ -12,8 +12,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from mockserver.app import create_app
-from mockserver.settings import Settings
+from mockserver.core.settings import Settings
+from mockserver.http.app import create_app
 from tests.heygen.helpers import DAISY, PHOTO, SARA, SMALL, silence_scene
 from tests.servers import serve
 

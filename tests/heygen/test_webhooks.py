@@ -10,7 +10,7 @@ import time
 import httpx
 from starlette.applications import Starlette
 
-from mockserver.heygen.state import state_of
+from mockserver.providers.heygen.state import state_of
 from tests.heygen.helpers import SMALL, Receiver, generate, silence_scene, status, wait_done
 
 

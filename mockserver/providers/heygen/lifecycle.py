@@ -7,11 +7,11 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING
 
-from ..errors import ApiError
-from ..fetch import FetchError
-from ..jobs import Job, JobPool, JobStatus, PoolFull
-from ..persistence import RESTORERS
-from ..routing import Call
+from ...core.jobs import Job, JobPool, JobStatus, PoolFull
+from ...core.persistence import RESTORERS
+from ...http.errors import ApiError
+from ...http.fetch import FetchError
+from ...http.routing import Call
 from .catalog import base_url
 from .plan import VideoPlan, fetch_inputs
 from .render import render_work
@@ -19,8 +19,8 @@ from .state import HeyGenState, Video, VideoError, state_of
 from .webhooks import video_finished
 
 if TYPE_CHECKING:
-    from ..app import Emulator
-    from ..tenants import Tenant
+    from ...core.tenants import Tenant
+    from ...http.app import Emulator
 
 QUEUE_LIMIT = 10_000
 """Assumed: the legacy API queues (status `pending`) rather than refusing with 429."""

@@ -21,8 +21,8 @@ from pathlib import Path
 from typing import Any
 
 from .clock import Clock
+from .fragments import FragmentLog
 from .pacing import Pacing
-from .streams import FragmentLog
 
 
 class JobStatus(StrEnum):

@@ -13,8 +13,8 @@ from typing import Any
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
-from ..errors import ApiError
-from ..routing import Call
+from ...http.errors import ApiError
+from ...http.routing import Call
 from . import envelopes
 from .portraits import Drawn, Look, draw_avatar, draw_photo, preview_png
 from .state import state_of

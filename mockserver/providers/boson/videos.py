@@ -9,12 +9,12 @@ from typing import Any
 
 from starlette.responses import FileResponse, JSONResponse, Response, StreamingResponse
 
-from ..bodies import read_body
-from ..errors import ApiError
-from ..jobs import Job, JobPool, JobStatus, PoolFull
-from ..retention import EVICTED_KEY
-from ..routing import Call
-from ..streams import FragmentLog
+from ...core.fragments import FragmentLog
+from ...core.jobs import Job, JobPool, JobStatus, PoolFull
+from ...core.retention import EVICTED_KEY
+from ...http.bodies import read_body
+from ...http.errors import ApiError
+from ...http.routing import Call
 from .inputs import load_audio, load_image
 from .render import RenderPlan, render_work
 

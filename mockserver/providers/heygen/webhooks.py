@@ -19,17 +19,17 @@ from typing import TYPE_CHECKING, Any
 import httpx
 from starlette.responses import Response
 
-from ..errors import ApiError
-from ..fetch import FetchError, check_url
-from ..routing import Call
+from ...http.errors import ApiError
+from ...http.fetch import FetchError, check_url
+from ...http.routing import Call
 from . import envelopes
 from .inputs import read_json_body
 from .signing import SIGNER, Signer
 from .state import Delivery, Endpoint, HeyGenState, Video, state_of
 
 if TYPE_CHECKING:
-    from ..app import Emulator
-    from ..tenants import Tenant
+    from ...core.tenants import Tenant
+    from ...http.app import Emulator
 
 EVENTS = [
     "avatar_video.success", "avatar_video.fail", "avatar_video_gif.success", "avatar_video_gif.fail",

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 from reference_engine.scenes import TextOverlay
 
-from ..fetch import FetchError, FetchPolicy, fetch
+from ...http.fetch import FetchError, FetchPolicy, fetch
 from .portraits import Drawn
 
 MAX_INPUT_BYTES = 50 * 1024 * 1024

@@ -29,7 +29,7 @@ HTTP_METHODS = ("get", "put", "post", "delete", "patch", "options", "head")
 
 def spec_dir() -> Path:
     """openapi/ of a source checkout, or the copy a wheel installs under share/."""
-    source = Path(__file__).resolve().parents[1] / "openapi"
+    source = Path(__file__).resolve().parents[2] / "openapi"
     if source.is_dir():
         return source
     return Path(sys.prefix) / "share" / "avatar-emulator" / "openapi"

@@ -12,9 +12,9 @@ from reference_engine.errors import MediaError
 from reference_engine.image import decode_image
 from reference_engine.scenes import probe_video_seconds
 
-from ..bodies import MAX_BODY_BYTES
-from ..errors import ApiError
-from ..routing import Call
+from ...http.bodies import MAX_BODY_BYTES
+from ...http.errors import ApiError
+from ...http.routing import Call
 from . import envelopes
 from .catalog import asset_path, base_url
 from .state import Asset, state_of, tenant_name

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..bodies import read_body
-from ..errors import ApiError
-from ..routing import Call
+from ...http.bodies import read_body
+from ...http.errors import ApiError
+from ...http.routing import Call
 
 
 async def read_json_body(call: Call) -> dict[str, Any]:

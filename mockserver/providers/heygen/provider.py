@@ -12,8 +12,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from ..errors import ApiError
-from ..routing import Call, Handler, Provider
+from ...http.errors import ApiError
+from ...http.routing import Call, Handler, Provider
 from . import envelopes
 from .state import state_of
 

@@ -12,12 +12,12 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from reference_engine.audio_formats import AUDIO_FORMATS, encode_audio, pcm_s16le
 from reference_engine.tts import PRESET_VOICES, synthesize, synthesize_chunks
 
-from ..bodies import read_body
-from ..controlplane.state import seeded
-from ..errors import ApiError
-from ..fetch import FetchPolicy
-from ..routing import Call
-from ..tenants import Tenant
+from ...controlplane.state import seeded
+from ...core.tenants import Tenant
+from ...http.bodies import read_body
+from ...http.errors import ApiError
+from ...http.fetch import FetchPolicy
+from ...http.routing import Call
 from .inputs import load_audio
 from .render import SpeechParams
 

@@ -20,10 +20,10 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 if TYPE_CHECKING:
-    from .settings import Settings
-    from .testkit.handle import EmulatorHandle
-    from .testkit.server import RunningServer
-    from .testkit.webhooks import WebhookReceiver
+    from ..core.settings import Settings
+    from .handle import EmulatorHandle
+    from .server import RunningServer
+    from .webhooks import WebhookReceiver
 
 URL_ENV = "AVATAR_EMULATOR_URL"
 MARKER_HELP = (
@@ -52,7 +52,7 @@ class _LazyReceiver:
 
     def __call__(self) -> WebhookReceiver:
         if self._receiver is None:
-            from .testkit.webhooks import WebhookReceiver
+            from .webhooks import WebhookReceiver
 
             self._receiver = WebhookReceiver().start()
         return self._receiver
@@ -65,7 +65,7 @@ class _LazyReceiver:
 @pytest.fixture(scope="session")
 def emulator_settings() -> Settings:
     """Settings of the session emulator (override this fixture to change them)."""
-    from .settings import Settings
+    from ..core.settings import Settings
 
     return Settings()
 
@@ -81,8 +81,8 @@ def emulator_server(emulator_settings: Settings) -> Iterator[EmulatorServer]:
             providers = tuple(control.wait_ready()["providers"])
         yield EmulatorServer(external.rstrip("/"), None, providers)
         return
-    from .app import create_app
-    from .testkit.server import serve
+    from ..http.app import create_app
+    from .server import serve
 
     app = create_app(emulator_settings)
     with serve(app) as running:
@@ -98,7 +98,7 @@ def emulator_shared_server(tmp_path_factory: pytest.TempPathFactory) -> Emulator
     `def emulator_server(emulator_shared_server): return emulator_shared_server` (session scope).
     """
     from .control import EmulatorControl
-    from .testkit.shared import shared_emulator_url
+    from .shared import shared_emulator_url
 
     worker = os.environ.get("PYTEST_XDIST_WORKER")
     base = tmp_path_factory.getbasetemp()
@@ -152,7 +152,7 @@ def _apply_marker(handle: EmulatorHandle, request: pytest.FixtureRequest) -> Non
 def _handle(
     request: pytest.FixtureRequest, server: EmulatorServer, receiver: _LazyReceiver, provider: str | None
 ) -> Iterator[EmulatorHandle]:
-    from .testkit.handle import EmulatorHandle
+    from .handle import EmulatorHandle
 
     handle = EmulatorHandle(server.url, _tenant_name(request), provider=provider, server=server.running,
                             receiver=receiver)

@@ -11,9 +11,9 @@ from typing import Any
 
 from starlette.responses import FileResponse, Response
 
-from ..errors import ApiError
-from ..retention import EVICTED_KEY
-from ..routing import Call
+from ...core.retention import EVICTED_KEY
+from ...http.errors import ApiError
+from ...http.routing import Call
 from . import envelopes
 from .catalog import base_url
 from .inputs import query

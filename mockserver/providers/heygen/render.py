@@ -28,12 +28,12 @@ from reference_engine.scenes import (
 )
 from reference_engine.tts import synthesize
 
-from ..jobs import JobContext, RenderFailure, Work
+from ...core.jobs import JobContext, RenderFailure, Work
 from .plan import CharacterPlan, MediaRef, ScenePlan, VideoPlan
 from .state import Video, VideoError
 
 if TYPE_CHECKING:
-    from ..tenants import Tenant
+    from ...core.tenants import Tenant
 
 MAX_TEXT_CHARS = 5000
 MAX_AUDIO_SECONDS = 600.0

@@ -9,7 +9,7 @@ import numpy as np
 from reference_engine.render import RenderJob, remux_faststart, render_fmp4
 from reference_engine.tts import synthesize
 
-from ..jobs import Job, JobContext, Work
+from ...core.jobs import Job, JobContext, Work
 
 
 @dataclass

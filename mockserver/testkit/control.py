@@ -1,6 +1,6 @@
 """Drive a running emulator's control plane (/_emulator) from Python.
 
-    from mockserver.control import EmulatorControl
+    from mockserver import EmulatorControl
 
     with EmulatorControl("http://127.0.0.1:8000", tenant="my-test") as emu:
         emu.faults.add("createVideo", error=429, times=2)

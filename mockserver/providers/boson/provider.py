@@ -8,8 +8,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from ..errors import ApiError
-from ..routing import Call, Provider
+from ...http.errors import ApiError
+from ...http.routing import Call, Provider
 
 
 class BosonProvider(Provider):

@@ -10,8 +10,8 @@ from starlette.responses import Response
 
 from reference_engine.compose import parse_hex_color
 
-from ..errors import ApiError
-from ..routing import Call
+from ...http.errors import ApiError
+from ...http.routing import Call
 from . import envelopes
 from .generate import DEFAULT_BACKGROUND, character_plan, voice_plan
 from .inputs import read_json_body

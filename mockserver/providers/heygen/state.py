@@ -12,10 +12,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..jobs import Job, JobStatus
+from ...core.jobs import Job, JobStatus
 
 if TYPE_CHECKING:
-    from ..tenants import Tenant
+    from ...core.tenants import Tenant
 
 INITIAL_QUOTA_SECONDS = 36_000
 """Assumed: every tenant starts with 10 hours (600 credits at 60 quota units each)."""

@@ -12,14 +12,14 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from .controlplane.inject import faulted
-from .controlplane.inject import fire as fire_fault
+from ..controlplane.inject import faulted
+from ..controlplane.inject import fire as fire_fault
 from .errors import ApiError
 from .spec import Operation, Spec
 
 if TYPE_CHECKING:
+    from ..core.tenants import Tenant
     from .app import Emulator
-    from .tenants import Tenant
 
 log = logging.getLogger("avatar_emulator")
 

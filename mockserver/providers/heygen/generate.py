@@ -14,8 +14,8 @@ from starlette.responses import Response
 from reference_engine.compose import parse_hex_color
 from reference_engine.scenes import TextOverlay
 
-from ..errors import ApiError
-from ..routing import Call
+from ...http.errors import ApiError
+from ...http.routing import Call
 from . import envelopes
 from .assets import asset_bytes
 from .catalog import VOICE_BY_ID, avatar_look, photo_look

@@ -16,7 +16,7 @@ from typing import Any, Literal
 
 from starlette.responses import JSONResponse, Response
 
-from ..errors import ApiError
+from ...http.errors import ApiError
 
 Family = Literal["v1", "v2"]
 FAMILY: contextvars.ContextVar[Family] = contextvars.ContextVar("heygen_family", default="v2")

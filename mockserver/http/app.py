@@ -14,19 +14,19 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from .boson import BosonProvider
-from .control_access import ControlAccessMiddleware
-from .controlplane import JournalMiddleware, control_routes
+from ..controlplane import JournalMiddleware, control_routes
+from ..controlplane.access import ControlAccessMiddleware
+from ..core.persistence import Persistence
+from ..core.retention import Retention
+from ..core.settings import Settings
+from ..core.storage import MediaStore
+from ..core.tenants import TENANT_HEADER, Tenant, TenantRegistry
+from ..providers.boson import BosonProvider
+from ..providers.heygen import HeyGenProvider
 from .errors import ApiError
 from .fetch import FetchPolicy
-from .heygen import HeyGenProvider
-from .persistence import Persistence
-from .retention import Retention
 from .routing import Provider
-from .settings import Settings
 from .spec import Spec
-from .storage import MediaStore
-from .tenants import TENANT_HEADER, Tenant, TenantRegistry
 
 TICK_SECONDS = 0.05
 

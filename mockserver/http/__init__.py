@@ -1,0 +1,1 @@
+"""The HTTP layer: the ASGI app, routing, errors, spec validation, bodies, limits, URL fetching, middleware."""
