@@ -7,7 +7,17 @@ import socket
 import sys
 from pathlib import Path
 
-from .core.settings import Settings, parse_pace
+from .core.settings import DEFAULT_WEBHOOK_BACKOFF, Settings, parse_pace
+
+
+def _seconds_list(text: str) -> tuple[float, ...]:
+    try:
+        values = tuple(float(part) for part in text.split(",") if part.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected seconds separated by commas, got {text!r}") from None
+    if any(value < 0 for value in values):
+        raise argparse.ArgumentTypeError("seconds must be >= 0")
+    return values
 
 
 def _serve_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -17,6 +27,8 @@ def _serve_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     p.add_argument("--replicas", type=int, default=2, help="Boson jobs that render at once (default 2)")
     p.add_argument("--queue", type=int, default=4, help="Boson jobs that may wait in 'queued' (default 4)")
     p.add_argument("--heygen-concurrency", type=int, default=3, help="HeyGen jobs processed at once (default 3)")
+    p.add_argument("--heygen-webhook-backoff", type=_seconds_list, default=DEFAULT_WEBHOOK_BACKOFF,
+                   metavar="S,S,...", help="seconds before each retry of a failed HeyGen webhook (default 1,5,25,125)")
     p.add_argument("--pace", default="fast", help="fast (default), realtime, or a number N meaning N x real time")
     p.add_argument("--seed", type=int, default=0, help="seed for ids and rendered media (default 0)")
     p.add_argument("--api-key", action="append", default=[], help="accept only this key (repeatable)")
@@ -58,8 +70,10 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
         retain_seconds=args.retain_seconds,
         max_media_bytes=args.max_media_bytes,
         control_token=args.control_token,
+        control_any_host=args.control_any_host,
         graceful_shutdown_s=args.graceful_shutdown,
-        extra={"fetch": args.fetch, "control_remote": args.control_any_host or bool(args.control_token)},
+        fetch=args.fetch,
+        heygen_webhook_backoff=args.heygen_webhook_backoff,
     )
 
 

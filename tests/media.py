@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import io
 import itertools
-import struct
 import wave
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +15,8 @@ from pathlib import Path
 import av
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
+
+from reference_engine import mp4box
 
 SAMPLE_RATE = 24_000
 FPS = 25
@@ -224,52 +225,19 @@ def inspect_mp4(source: str | Path | bytes) -> VideoFacts:
 
 
 def top_level_boxes(data: bytes) -> list[tuple[str, int, int]]:
-    """(type, offset, size) of each top-level ISO-BMFF box."""
-    out: list[tuple[str, int, int]] = []
-    pos = 0
-    while pos + 8 <= len(data):
-        size, kind = struct.unpack(">I4s", data[pos : pos + 8])
-        if size == 1:
-            size = struct.unpack(">Q", data[pos + 8 : pos + 16])[0]
-        elif size == 0:
-            size = len(data) - pos
-        if size < 8:
-            raise ValueError(f"bad box size {size} at {pos}")
-        out.append((kind.decode("latin-1"), pos, size))
-        pos += size
-    if pos != len(data):
-        raise ValueError("trailing bytes after the last box")
-    return out
+    """(type, offset, size) of each top-level ISO-BMFF box (the engine's reader; ValueError if malformed)."""
+    return [(box.type, box.offset, box.size) for box in mp4box.top_level(data)]
 
 
 def child_boxes(data: bytes, start: int, end: int) -> list[tuple[str, int, int]]:
     """Boxes nested in data[start:end] (one level)."""
-    return [(k, start + o, s) for k, o, s in top_level_boxes(data[start:end])]
+    return [(box.type, box.offset, box.size) for box in mp4box.iter_boxes(data, start, end)]
 
 
 def moof_video_duration(data: bytes, moof_offset: int, moof_size: int, timescale: int = 12800) -> float:
     """Seconds covered by track 1's samples in one moof (trun durations, or tfhd default duration)."""
-    total = 0.0
-    for kind, off, size in child_boxes(data, moof_offset + 8, moof_offset + moof_size):
-        if kind != "traf":
-            continue
-        default = 0
-        track = 0
-        for k2, o2, _s2 in child_boxes(data, off + 8, off + size):
-            flags = int.from_bytes(data[o2 + 9 : o2 + 12], "big")
-            if k2 == "tfhd":
-                track = struct.unpack(">I", data[o2 + 12 : o2 + 16])[0]
-                p = o2 + 16 + (8 if flags & 0x1 else 0) + (4 if flags & 0x2 else 0)
-                if flags & 0x8:
-                    default = struct.unpack(">I", data[p : p + 4])[0]
-            elif k2 == "trun" and track == 1:
-                count = struct.unpack(">I", data[o2 + 12 : o2 + 16])[0]
-                p = o2 + 16 + (4 if flags & 0x1 else 0) + (4 if flags & 0x4 else 0)
-                stride = sum(4 for bit in (0x100, 0x200, 0x400, 0x800) if flags & bit)
-                for _ in range(count):
-                    total += struct.unpack(">I", data[p : p + 4])[0] if flags & 0x100 else default
-                    p += stride
-    return total / timescale
+    moof = next(mp4box.iter_boxes(data, moof_offset, moof_offset + moof_size))
+    return sum(run.duration for run in mp4box.track_runs(moof) if run.track_id == 1) / timescale
 
 
 def region_motion(frames: list[np.ndarray], box: tuple[int, int, int, int]) -> np.ndarray:

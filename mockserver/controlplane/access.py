@@ -1,8 +1,9 @@
-"""Who may use the /_emulator control plane: loopback clients, or anyone with `--control-token`.
+"""Who may use the /_emulator control plane: the one access gate, in front of every control route.
 
-`ControlAccessMiddleware` runs before the control plane's own guard. A non-loopback client must
-send the token (`Authorization: Bearer <token>` or `X-Emulator-Control-Token: <token>`; compared in
-constant time) when one is configured; without a token, only `--control-any-host` lets it in.
+Loopback clients (IPv4, IPv6, and IPv4-mapped IPv6 such as `::ffff:127.0.0.1`) always may. A
+non-loopback client must send the token (`Authorization: Bearer <token>` or
+`X-Emulator-Control-Token: <token>`; compared in constant time) when one is configured; without a
+token, only `--control-any-host` lets it in.
 """
 
 from __future__ import annotations
@@ -13,8 +14,9 @@ import json
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-CONTROL_PREFIX = "/_emulator"
-TOKEN_HEADER = b"x-emulator-control-token"
+from ..http.names import CONTROL_PREFIX, CONTROL_TOKEN_HEADER
+
+TOKEN_HEADER = CONTROL_TOKEN_HEADER.lower().encode()
 
 
 def is_loopback(host: str | None) -> bool:

@@ -3,6 +3,8 @@
 A rule lets the first `after` calls to its operation through, then fires `times` times (every
 later call when `times` is None). Each rule counts the calls to its operation on its own; when
 several rules are due on one call, the oldest fires and the others wait for the next call.
+Rules arrive validated against `FaultRuleIn` in openapi/control.yaml; this module adds what a
+schema cannot say.
 """
 
 from __future__ import annotations
@@ -11,13 +13,12 @@ import itertools
 import random
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
-if TYPE_CHECKING:
-    from ..core.tenants import Tenant
+from ..core.tenants import Tenant, TenantSlot
+from .bodies import RuleError, check
 
 NetworkKind = Literal["reset", "truncate", "cut", "stall"]
-NETWORK_KINDS: tuple[str, ...] = ("reset", "truncate", "cut", "stall")
 
 ERROR_DEFAULTS: dict[int, tuple[str, str]] = {
     400: ("invalid_request_error", "The request was rejected (injected fault)."),
@@ -30,10 +31,7 @@ ERROR_DEFAULTS: dict[int, tuple[str, str]] = {
     503: ("service_unavailable", "The service is temporarily unavailable."),
     504: ("gateway_timeout", "Gateway timeout (injected fault)."),
 }
-
-
-class RuleError(ValueError):
-    """A fault rule that cannot be accepted; the message names the field."""
+EFFECTS = ("error", "network", "job_error")
 
 
 @dataclass
@@ -83,49 +81,21 @@ class FaultRule:
         return {key: value for key, value in data.items() if value is not None}
 
 
-def _int(value: object, name: str, *, minimum: int = 0) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise RuleError(f"'{name}' must be an integer >= {minimum}.")
-    return value
-
-
-def _number(value: object, name: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
-        raise RuleError(f"'{name}' must be a number >= 0.")
-    return float(value)
-
-
-def _error(raw: object) -> ErrorFault:
-    if isinstance(raw, int) and not isinstance(raw, bool):
-        raw = {"status": raw}
-    if not isinstance(raw, Mapping):
-        raise RuleError("'error' must be a status code or an object {status, type|code, message, retry_after}.")
-    status = _int(raw.get("status"), "error.status", minimum=400)
-    if status > 599:
-        raise RuleError("'error.status' must be a 4xx or 5xx code.")
+def _error(raw: int | Mapping[str, Any]) -> ErrorFault:
+    fields: Mapping[str, Any] = {"status": raw} if isinstance(raw, int) else raw
+    status = int(fields["status"])
     default_code, default_message = ERROR_DEFAULTS.get(status, ("error", "Injected error."))
-    code = raw.get("code", raw.get("type", default_code))
-    message = raw.get("message", default_message)
-    if not isinstance(code, str) or not code or not isinstance(message, str):
-        raise RuleError("'error.type'/'error.code' and 'error.message' must be non-empty strings.")
-    retry_after = raw.get("retry_after", 1 if status in (429, 503) else None)
-    if retry_after is not None:
-        retry_after = _int(retry_after, "error.retry_after")
-    return ErrorFault(status, code, message, retry_after)
+    code = fields.get("code", fields.get("type", default_code))
+    message = fields.get("message", default_message)
+    if not code:
+        raise RuleError("'error.type' (or 'error.code') must be a non-empty string.")
+    retry_after = fields.get("retry_after", 1 if status in (429, 503) else None)
+    return ErrorFault(status, str(code), str(message), retry_after)
 
 
-def _network(raw: object) -> NetworkFault:
-    if isinstance(raw, str):
-        raw = {"kind": raw}
-    if not isinstance(raw, Mapping) or raw.get("kind") not in NETWORK_KINDS:
-        raise RuleError(f"'network.kind' must be one of {', '.join(NETWORK_KINDS)}.")
-    fault = NetworkFault(kind=raw["kind"])
-    if raw.get("bytes") is not None:
-        fault.bytes = _int(raw["bytes"], "network.bytes")
-    if raw.get("fragments") is not None:
-        fault.fragments = _int(raw["fragments"], "network.fragments")
-    if raw.get("seconds") is not None:
-        fault.seconds = _number(raw["seconds"], "network.seconds")
+def _network(raw: str | Mapping[str, Any]) -> NetworkFault:
+    fields: Mapping[str, Any] = {"kind": raw} if isinstance(raw, str) else raw
+    fault = NetworkFault(fields["kind"], fields.get("bytes"), fields.get("fragments"), fields.get("seconds"))
     if fault.kind == "cut" and fault.bytes is None and fault.fragments is None:
         raise RuleError("a 'cut' needs 'network.fragments' or 'network.bytes'.")
     if fault.bytes is not None and fault.fragments is not None:
@@ -133,45 +103,35 @@ def _network(raw: object) -> NetworkFault:
     return fault
 
 
-KNOWN_FIELDS = {"id", "operation_id", "times", "after", "probability", "latency", "error", "network", "job_error"}
-
-
-def parse_rule(raw: object, rule_id: str, known_operations: Iterable[str], seed: str) -> FaultRule:
-    """Validate one rule as sent to POST /_emulator/faults."""
-    if not isinstance(raw, Mapping):
-        raise RuleError("a fault rule must be a JSON object.")
-    unknown = sorted(set(raw) - KNOWN_FIELDS)
-    if unknown:
-        raise RuleError(f"unknown field(s) {', '.join(map(repr, unknown))} in a fault rule.")
-    op = raw.get("operation_id")
-    known = set(known_operations)
-    if op not in known:
+def parse_rule(raw: object, rule_id: str, known_operations: Iterable[str], seed: str, *, where: str = "") -> FaultRule:
+    """One rule as sent to POST /_emulator/faults: checked against the spec, then for sense."""
+    check("FaultRuleIn", raw, prefix=where)
+    assert isinstance(raw, Mapping)
+    op = raw["operation_id"]
+    if op not in set(known_operations):
         raise RuleError(f"unknown operation_id {op!r}; GET /_emulator/routes lists them.")
-    rule = FaultRule(id=str(raw.get("id") or rule_id), operation_id=str(op))
-    if "times" in raw:
-        rule.times = None if raw["times"] is None else _int(raw["times"], "times", minimum=1)
-    rule.after = _int(raw.get("after", 0), "after")
-    if raw.get("probability") is not None:
-        probability = _number(raw["probability"], "probability")
-        if probability > 1:
-            raise RuleError("'probability' must be between 0 and 1.")
-        rule.probability = probability
-        rule._random = random.Random(f"{seed}:{rule.id}")
-    if raw.get("latency") is not None:
-        rule.latency = _number(raw["latency"], "latency")
-    effects = [name for name in ("error", "network", "job_error") if raw.get(name) is not None]
+    effects = [name for name in EFFECTS if raw.get(name) is not None]
     if len(effects) > 1:
         raise RuleError(f"a rule does one thing: give only one of {', '.join(effects)} (plus 'latency' if wanted).")
-    if not effects and rule.latency is None:
+    if not effects and raw.get("latency") is None:
         raise RuleError("a rule needs one of 'error', 'network', 'job_error' or 'latency'.")
+    if raw.get("job_error") == "":
+        raise RuleError("'job_error' must be a non-empty string (the job's error message).")
+    rule = FaultRule(
+        id=str(raw.get("id") or rule_id),
+        operation_id=str(op),
+        times=raw.get("times", 1),
+        after=raw.get("after", 0),
+        probability=raw.get("probability"),
+        latency=raw.get("latency"),
+        job_error=raw.get("job_error"),
+    )
+    if rule.probability is not None:
+        rule._random = random.Random(f"{seed}:{rule.id}")
     if raw.get("error") is not None:
         rule.error = _error(raw["error"])
     if raw.get("network") is not None:
         rule.network = _network(raw["network"])
-    if raw.get("job_error") is not None:
-        if not isinstance(raw["job_error"], str) or not raw["job_error"]:
-            raise RuleError("'job_error' must be a non-empty string (the job's error message).")
-        rule.job_error = raw["job_error"]
     return rule
 
 
@@ -183,8 +143,12 @@ class FaultBook:
         self._seed = seed
         self._ids = itertools.count(1)
 
-    def add(self, raw: object, known_operations: Iterable[str]) -> FaultRule:
-        rule = parse_rule(raw, f"fault-{next(self._ids)}", known_operations, self._seed)
+    @classmethod
+    def for_tenant(cls, tenant: Tenant) -> FaultBook:
+        return cls(f"{tenant.settings.seed}:{tenant.name}")
+
+    def add(self, raw: object, known_operations: Iterable[str], *, where: str = "") -> FaultRule:
+        rule = parse_rule(raw, f"fault-{next(self._ids)}", known_operations, self._seed, where=where)
         if any(existing.id == rule.id for existing in self.rules):
             raise RuleError(f"a rule with id {rule.id!r} exists already.")
         self.rules.append(rule)
@@ -212,6 +176,5 @@ class FaultBook:
         return fired
 
 
-def faults_of(tenant: Tenant, seed: int = 0) -> FaultBook:
-    """The tenant's fault rules (made on first use)."""
-    return tenant.extension("faults", lambda t: FaultBook(f"{seed}:{t.name}"))
+FAULTS: TenantSlot[FaultBook] = TenantSlot("faults", FaultBook.for_tenant)
+"""Each tenant's fault rules."""

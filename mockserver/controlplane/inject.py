@@ -1,10 +1,11 @@
 """Apply a fired fault rule to one call: answer instead of the handler, or disturb its response.
 
-Network faults act on the real connection when the server is uvicorn (the journal middleware
-leaves uvicorn's request cycle in the scope): `reset` sends a TCP RST before any response byte;
-`truncate`/`cut` send part of the body and close the connection; `stall` stops sending for a
-while. In-process (httpx.ASGITransport) there is no connection: the app raises
-`EmulatedNetworkError`, which the test kit's transports turn into the httpx error a socket gives.
+`inject_faults` is the call hook the control plane registers on the router. Network faults act
+on the real connection when the server is uvicorn (the journal leaves uvicorn's request cycle in
+the request's notes): `reset` sends a TCP RST before any response byte; `truncate`/`cut` send part
+of the body and close the connection; `stall` stops sending for a while. In-process
+(httpx.ASGITransport) there is no connection: the app raises `EmulatedNetworkError`, which the test
+kit's transports turn into the httpx error a socket gives.
 """
 
 from __future__ import annotations
@@ -13,46 +14,27 @@ import asyncio
 import socket
 import struct
 import time
-from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from starlette.responses import Response
 from starlette.types import Message, Receive, Scope, Send
 
-from ..http.errors import ApiError
-from .faults import FaultRule, NetworkFault, faults_of
-from .journal import FINISH_KEY, TRANSPORT_KEY
+from ..http.errors import ApiError, EmulatedNetworkError
+from ..http.names import FAULT_HEADER
+from ..http.notes import notes_of
+from ..http.routing import Call, Handler
+from .faults import FAULTS, FaultRule, NetworkFault
 
-if TYPE_CHECKING:
-    from ..http.routing import Call
-
-FAULT_HEADER = "X-Emulator-Fault"
 STALL_LIMIT_S = 300.0
 
 
-class EmulatedNetworkError(Exception):
-    """Raised in-process where a real server would reset or close the connection."""
-
-    def __init__(self, kind: str, received: int = 0, expected: int | None = None) -> None:
-        super().__init__(f"emulated network fault: {kind}")
-        self.kind = kind
-        self.received = received
-        self.expected = expected
-
-
-def fire(call: Call) -> FaultRule | None:
-    """Count this call against the tenant's rules; the rule that fires, if any."""
-    if not call.emulator.settings.control:
-        return None
-    book = faults_of(call.tenant, call.emulator.settings.seed)
-    if not book.rules:
-        return None
-    return book.match(call.op.id)
-
-
-async def faulted(call: Call, rule: FaultRule, respond: Callable[[Call], Awaitable[Response]]) -> Response:
-    """The response to a call on which `rule` fired; `respond` runs the real handler."""
-    call.request.scope["fault"] = rule.id
+async def inject_faults(call: Call, respond: Handler) -> Response:
+    """The call hook: count this call against the tenant's rules and apply the rule that fires."""
+    book = FAULTS.of(call.tenant)
+    rule = book.match(call.op.id) if book.rules else None
+    if rule is None:
+        return await respond(call)
+    call.notes.fault = rule.id
     if rule.latency:
         await asyncio.sleep(rule.latency)
     if rule.error is not None:
@@ -80,7 +62,7 @@ async def _settle(connection: Any) -> None:
 
 
 def _journal(scope: Scope, outcome: str) -> None:
-    finish = scope.get(FINISH_KEY)
+    finish = notes_of(scope).finish
     if finish is not None:
         finish(outcome)
 
@@ -98,7 +80,7 @@ async def _close(connection: Any, *, reset: bool) -> None:
 
 
 def _connection(scope: Scope) -> Any:
-    connection = scope.get(TRANSPORT_KEY)
+    connection = notes_of(scope).connection
     return connection if hasattr(connection, "transport") else None
 
 

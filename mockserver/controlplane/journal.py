@@ -14,24 +14,17 @@ import time
 from collections import deque
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from ..core.tenants import TENANT_HEADER
+from ..core.emulator import Emulator
+from ..core.tenants import TenantSlot
+from ..http.names import CONTROL_PREFIX, TENANT_HEADER
+from ..http.notes import notes_of
 
-if TYPE_CHECKING:
-    from ..http.app import Emulator
-
-JOURNAL_SIZE = 1000
 MAX_RECORDED_BODY = 64 * 1024
 SECRET_HEADERS = {"authorization", "x-api-key", "proxy-authorization", "cookie"}
-CONTROL_PREFIX = "/_emulator"
-TRANSPORT_KEY = "avatar_emulator.connection"
-"""Where the middleware leaves the server's connection object (uvicorn's request cycle), if any."""
-FINISH_KEY = "avatar_emulator.journal_finish"
-"""A callable(outcome) that records the entry now: network faults call it before closing the connection,
-so the entry exists by the time the client sees the error."""
 
 
 @dataclass
@@ -67,7 +60,7 @@ class JournalEntry:
 class Journal:
     """One tenant's most recent requests (numbered on arrival; `select` returns them in that order)."""
 
-    def __init__(self, size: int = JOURNAL_SIZE) -> None:
+    def __init__(self, size: int = 1000) -> None:
         self.entries: deque[JournalEntry] = deque(maxlen=size)
         self._seq = itertools.count(1)
 
@@ -92,9 +85,8 @@ class Journal:
         ]
 
 
-def journal_of(emulator: Emulator, tenant: str) -> Journal:
-    size = int(emulator.settings.extra.get("journal_size", JOURNAL_SIZE))  # type: ignore[call-overload]
-    return emulator.tenants.get(tenant).extension("journal", lambda _: Journal(size))
+JOURNAL: TenantSlot[Journal] = TenantSlot("journal", lambda tenant: Journal(tenant.settings.journal_size))
+"""Each tenant's journal."""
 
 
 def _headers(raw: Iterable[tuple[bytes, bytes]]) -> dict[str, str]:
@@ -116,12 +108,13 @@ class JournalMiddleware:
         if scope["type"] != "http" or scope["path"].startswith(CONTROL_PREFIX):
             await self.app(scope, receive, send)
             return
+        notes = notes_of(scope)
         # uvicorn passes its request cycle's bound `receive`: network faults need its transport.
-        scope[TRANSPORT_KEY] = getattr(receive, "__self__", None)
+        notes.connection = getattr(receive, "__self__", None)
         headers = _headers(scope["headers"])
-        tenant_name = headers.get(TENANT_HEADER) or "default"
+        tenant_name = headers.get(TENANT_HEADER.lower()) or "default"
         tenant = self.emulator.tenants.get(tenant_name)
-        journal = journal_of(self.emulator, tenant_name)
+        journal = JOURNAL.of(tenant)
         started = time.monotonic()
         seq = journal.next_seq()
         arrived_clock, arrived_wall = tenant.clock.now(), time.time()
@@ -171,19 +164,19 @@ class JournalMiddleware:
                 JournalEntry(
                     seq=seq,
                     tenant=tenant_name,
-                    request_id=str(scope.get("request_id", "")),
+                    request_id=notes.request_id,
                     method=scope["method"],
                     path=scope["path"],
                     query=scope.get("query_string", b"").decode("latin-1"),
-                    operation_id=scope.get("operation_id"),
-                    provider=scope.get("provider"),
+                    operation_id=notes.operation_id,
+                    provider=notes.provider,
                     status=status,
                     outcome=outcome,
                     latency_ms=None if latency is None else round(latency, 3),
                     duration_ms=round((time.monotonic() - started) * 1000, 3),
                     response_bytes=sent,
-                    problems=list(scope.get("problems") or []),
-                    fault=scope.get("fault"),
+                    problems=list(notes.problems),
+                    fault=notes.fault,
                     request_headers=headers,
                     request_json=request_json,
                     clock=arrived_clock,
@@ -191,7 +184,9 @@ class JournalMiddleware:
                 )
             )
 
-        scope[FINISH_KEY] = finish
+        # Network faults call it before closing the connection, so the entry exists by the time
+        # the client sees the error.
+        notes.finish = finish
         outcome = "completed"
         try:
             await self.app(scope, recording_receive, recording_send)

@@ -2,43 +2,31 @@
 
 from __future__ import annotations
 
-import ipaddress
-import json
 from collections.abc import Awaitable, Callable
 from importlib import metadata
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from ..core.emulator import Emulator
 from ..core.pacing import Pacing
 from ..core.settings import parse_pace
-from ..core.tenants import TENANT_HEADER, Tenant
+from ..core.tenants import Tenant
+from ..http.names import CONTROL_PREFIX, TENANT_HEADER
+from ..http.routing import Router
 from . import state
-from .faults import FaultBook, RuleError, faults_of
-from .journal import journal_of
+from .bodies import RuleError, read_json
+from .faults import FAULTS
+from .journal import JOURNAL
 
-if TYPE_CHECKING:
-    from ..http.app import Emulator
-
-PREFIX = "/_emulator"
-CLOCK_MODES = ("real", "frozen", "scaled")
 Endpoint = Callable[[Request], Awaitable[Response]]
 
 
-def _error(status: int, code: str, message: str) -> JSONResponse:
+def error(status: int, code: str, message: str) -> JSONResponse:
+    """The control plane's error envelope (Boson's: `{"error": {"message", "type"}}`)."""
     return JSONResponse({"error": {"message": message, "type": code}}, status_code=status)
-
-
-def _loopback(request: Request) -> bool:
-    host = request.client.host if request.client else ""
-    if host in ("localhost", "testclient", ""):
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def version() -> str:
@@ -48,15 +36,15 @@ def version() -> str:
         return "0+unknown"
 
 
-class ControlPlane:
-    """Handlers for /_emulator/*; each acts on the tenant named by X-Emulator-Tenant (or ?tenant=)."""
+class ControlRoutes:
+    """Handlers for /_emulator/*; each acts on the tenant named by X-Emulator-Tenant (or ?tenant=).
 
-    def __init__(self, emulator: Emulator) -> None:
+    Who may call them is decided once, by `ControlAccessMiddleware`, before any of these runs.
+    """
+
+    def __init__(self, emulator: Emulator, router: Router) -> None:
         self.emulator = emulator
-
-    def operations(self) -> dict[str, str]:
-        """Every operation id the providers' specs define, with its provider."""
-        return {op: provider.name for provider in self.emulator.providers for op in provider.spec.operations}
+        self.router = router
 
     def tenant_name(self, request: Request) -> str:
         return request.query_params.get("tenant") or request.headers.get(TENANT_HEADER) or "default"
@@ -64,36 +52,26 @@ class ControlPlane:
     def tenant(self, request: Request) -> Tenant:
         return self.emulator.tenants.get(self.tenant_name(request))
 
-    def guard(self, handler: Endpoint) -> Endpoint:
-        async def guarded(request: Request) -> Response:
-            if not (_loopback(request) or self.emulator.settings.extra.get("control_remote")):
-                return _error(403, "forbidden", "The control plane answers loopback clients only "
-                                                "(serve with --control-any-host to change that).")
+    @staticmethod
+    def refusing(handler: Endpoint) -> Endpoint:
+        async def refused_as_400(request: Request) -> Response:
             try:
                 return await handler(request)
             except RuleError as exc:
-                return _error(400, "invalid_request_error", str(exc))
+                return error(400, "invalid_request_error", str(exc))
 
-        return guarded
-
-    async def body(self, request: Request) -> Any:
-        raw = await request.body()
-        if not raw.strip():
-            return {}
-        try:
-            return json.loads(raw)
-        except ValueError:
-            raise RuleError("the body must be JSON.") from None
+        return refused_as_400
 
     # --- health, routes, tenants, reset --------------------------------------------------------
 
     async def health(self, request: Request) -> Response:
+        names = [provider.name for provider in self.router.providers]
         return JSONResponse({
             "status": "ok",
             "version": version(),
-            "providers": [provider.name for provider in self.emulator.providers],
+            "providers": names,
             "capabilities": ["tenants", "faults", "network_faults", "clock", "polls", "journal", "state",
-                             "fmp4_streaming", *(f"provider:{p.name}" for p in self.emulator.providers)],
+                             "fmp4_streaming", *(f"provider:{name}" for name in names)],
             "pace": str(self.emulator.settings.pace),
             "tenants": len(self.emulator.tenants.names()),
         })
@@ -101,7 +79,7 @@ class ControlPlane:
     async def routes(self, request: Request) -> Response:
         registered = {getattr(route, "name", "") for route in request.app.routes}
         out = []
-        for provider in self.emulator.providers:
+        for provider in self.router.providers:
             for op in provider.spec.operations.values():
                 declared = op.raw.get("x-emulator-status")
                 status = "missing" if f"{provider.name}:{op.id}" not in registered else declared or "implemented"
@@ -119,8 +97,8 @@ class ControlPlane:
         return JSONResponse({"dropped": name, "existed": existed})
 
     async def reset(self, request: Request) -> Response:
-        body = await self.body(request)
-        if isinstance(body, dict) and body.get("all"):
+        body = await read_json(request, "reset")
+        if body.get("all"):
             names = self.emulator.tenants.names()
             for name in names:
                 self.emulator.tenants.drop(name)
@@ -139,10 +117,8 @@ class ControlPlane:
         return JSONResponse(state.describe(tenant))
 
     async def post_state(self, request: Request) -> Response:
-        body = await self.body(request)
-        if not isinstance(body, dict):
-            raise RuleError("the body must be an object {jobs, avatars, voices}.")
-        providers = [provider.name for provider in self.emulator.providers]
+        body = await read_json(request, "seedState")
+        providers = {provider.name: provider for provider in self.router.providers}
         return JSONResponse(state.seed(self.tenant(request), body, providers), status_code=201)
 
     async def failures(self, request: Request) -> Response:
@@ -155,21 +131,21 @@ class ControlPlane:
     # --- faults ---------------------------------------------------------------------------------
 
     async def list_faults(self, request: Request) -> Response:
-        book = fault_book_for(self.emulator, self.tenant(request))
-        return JSONResponse({"rules": [rule.describe() for rule in book.rules]})
+        return JSONResponse({"rules": [rule.describe() for rule in FAULTS.of(self.tenant(request)).rules]})
 
     async def add_faults(self, request: Request) -> Response:
-        body = await self.body(request)
-        raws = body if isinstance(body, list) else body.get("rules") if isinstance(body, dict) and "rules" in body \
-            else [body]
+        # The spec's oneOf (a rule, a list, or {rules}) would hide which field of which rule is wrong:
+        # each rule is checked against FaultRuleIn on its own instead.
+        body = await read_json(request, "addFaults", validate=False)
+        raws: Any = body if isinstance(body, list) else body.get("rules", [body]) if isinstance(body, dict) else None
         if not isinstance(raws, list) or not raws:
             raise RuleError("send one rule, a list of rules, or {rules: [...]}.")
-        book = fault_book_for(self.emulator, self.tenant(request))
-        known = self.operations()
+        book = FAULTS.of(self.tenant(request))
+        known = self.router.operations()
         added = []
         try:
-            for raw in raws:
-                added.append(book.add(raw, known))
+            for index, raw in enumerate(raws):
+                added.append(book.add(raw, known, where=f"rules[{index}]" if len(raws) > 1 else ""))
         except RuleError:
             for rule in added:
                 book.remove(rule.id)
@@ -177,13 +153,13 @@ class ControlPlane:
         return JSONResponse({"rules": [rule.describe() for rule in added]}, status_code=201)
 
     async def clear_faults(self, request: Request) -> Response:
-        fault_book_for(self.emulator, self.tenant(request)).clear()
+        FAULTS.of(self.tenant(request)).clear()
         return JSONResponse({"rules": []})
 
     async def delete_fault(self, request: Request) -> Response:
         rule_id = request.path_params["rule_id"]
-        if not fault_book_for(self.emulator, self.tenant(request)).remove(rule_id):
-            return _error(404, "not_found", f"No fault rule {rule_id!r} in this tenant.")
+        if not FAULTS.of(self.tenant(request)).remove(rule_id):
+            return error(404, "not_found", f"No fault rule {rule_id!r} in this tenant.")
         return JSONResponse({"removed": rule_id})
 
     # --- clock ----------------------------------------------------------------------------------
@@ -195,40 +171,19 @@ class ControlPlane:
         return JSONResponse(self.clock_json(self.tenant(request)))
 
     async def post_clock(self, request: Request) -> Response:
-        body = await self.body(request)
-        if not isinstance(body, dict):
-            raise RuleError("the body must be an object {mode, scale, advance, pace, polls}.")
-        unknown = sorted(set(body) - {"mode", "scale", "advance", "pace", "polls"})
-        if unknown:
-            raise RuleError(f"unknown field(s) {', '.join(map(repr, unknown))}.")
+        body = await read_json(request, "setClock")
         tenant = self.tenant(request)
-        mode, scale, advance = body.get("mode"), body.get("scale", 1.0), body.get("advance")
-        if mode is not None and mode not in CLOCK_MODES:
-            raise RuleError(f"'mode' must be one of {', '.join(CLOCK_MODES)}.")
-        if not isinstance(scale, int | float) or isinstance(scale, bool) or scale <= 0:
-            raise RuleError("'scale' must be a positive number.")
-        if advance is not None and (not isinstance(advance, int | float) or isinstance(advance, bool) or advance < 0):
-            raise RuleError("'advance' must be a number of seconds >= 0 (a clock only moves forward).")
-        polls = body.get("polls")
-        if "polls" in body and polls is not None and (not isinstance(polls, int) or isinstance(polls, bool)
-                                                      or polls < 1):
-            raise RuleError("'polls' must be an integer >= 1, or null to follow the clock.")
-        pace = None
         if body.get("pace") is not None:
-            try:
-                pace = parse_pace(body["pace"])
-            except ValueError as exc:
-                raise RuleError(f"'pace': {exc}") from None
-        if pace is not None:
-            tenant.set_pacing(Pacing(pace))
+            tenant.set_pacing(Pacing(parse_pace(body["pace"])))
         if "polls" in body:
-            tenant.set_progression(polls)
-        if mode is not None:
-            tenant.clock.set_mode(mode, scale=float(scale))
+            tenant.set_progression(body["polls"])
+        scale = float(body.get("scale", 1.0))
+        if body.get("mode") is not None:
+            tenant.clock.set_mode(body["mode"], scale=scale)
         elif "scale" in body and tenant.clock.mode == "scaled":
-            tenant.clock.set_mode("scaled", scale=float(scale))
-        if advance:
-            tenant.clock.advance(float(advance))
+            tenant.clock.set_mode("scaled", scale=scale)
+        if body.get("advance"):
+            tenant.clock.advance(float(body["advance"]))
         tenant.refresh()
         return JSONResponse(self.clock_json(tenant))
 
@@ -239,24 +194,26 @@ class ControlPlane:
         status = query.get("status")
         if status is not None and not status.isdigit():
             raise RuleError("'status' must be an HTTP status code.")
+        limit = query.get("limit")
+        if limit is not None and not limit.isdigit():
+            raise RuleError("'limit' must be an integer >= 0.")
         names = self.emulator.tenants.names() if query.get("tenant") == "*" else [self.tenant_name(request)]
         entries = []
         for name in names:
-            entries += journal_of(self.emulator, name).select(
+            entries += JOURNAL.of(self.emulator.tenants.get(name)).select(
                 operation_id=query.get("operation_id"),
                 status=int(status) if status else None,
                 fault=query.get("fault"),
             )
-        limit = query.get("limit")
-        if limit is not None and limit.isdigit():
+        if limit is not None:
             entries = entries[-int(limit):] if int(limit) else []
         return JSONResponse({"entries": [entry.to_json() for entry in entries]})
 
     async def clear_journal(self, request: Request) -> Response:
-        journal_of(self.emulator, self.tenant_name(request)).clear()
+        JOURNAL.of(self.tenant(request)).clear()
         return JSONResponse({"entries": []})
 
-    def routes_list(self) -> list[BaseRoute]:
+    def route_table(self) -> list[BaseRoute]:
         table: list[tuple[str, str, Endpoint]] = [
             ("/health", "GET", self.health),
             ("/routes", "GET", self.routes),
@@ -275,16 +232,5 @@ class ControlPlane:
             ("/journal", "GET", self.journal),
             ("/journal", "DELETE", self.clear_journal),
         ]
-        return [Route(PREFIX + path, self.guard(handler), methods=[method], name=f"control:{method} {path}")
+        return [Route(CONTROL_PREFIX + path, self.refusing(handler), methods=[method], name=f"control:{method} {path}")
                 for path, method, handler in table]
-
-
-def fault_book_for(emulator: Emulator, tenant: Tenant) -> FaultBook:
-    return faults_of(tenant, emulator.settings.seed)
-
-
-def control_routes(emulator: Emulator) -> list[BaseRoute]:
-    """The /_emulator routes, or none when the control plane is switched off."""
-    if not emulator.settings.control:
-        return []
-    return ControlPlane(emulator).routes_list()

@@ -6,8 +6,10 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..core.jobs import Job, JobStatus
+from ..core.seeds import CATALOG_KINDS
 from ..core.tenants import Tenant
-from .faults import RuleError
+from ..http.routing import Provider
+from .bodies import RuleError
 
 STATUS_ALIASES = {
     "pending": JobStatus.QUEUED,
@@ -16,33 +18,6 @@ STATUS_ALIASES = {
     "processing": JobStatus.RUNNING,
     "completed": JobStatus.SUCCEEDED,
 }
-DEFAULT_PARAMS: dict[str, dict[str, Any]] = {"boson": {"model": "higgs-avatar", "size": "640x640"}}
-CATALOG_KINDS = ("avatars", "voices")
-
-
-class Catalog:
-    """Seeded avatars and voices per provider; providers list them beside their built-in ones."""
-
-    def __init__(self) -> None:
-        self.items: dict[tuple[str, str], list[dict[str, Any]]] = {}
-
-    def add(self, provider: str, kind: str, item: dict[str, Any]) -> None:
-        self.items.setdefault((provider, kind), []).append(item)
-
-    def describe(self) -> dict[str, list[dict[str, Any]]]:
-        out: dict[str, list[dict[str, Any]]] = {kind: [] for kind in CATALOG_KINDS}
-        for (provider, kind), items in self.items.items():
-            out[kind].extend({"provider": provider, **item} for item in items)
-        return out
-
-
-def catalog(tenant: Tenant) -> Catalog:
-    return tenant.extension("catalog", lambda _: Catalog())
-
-
-def seeded(tenant: Tenant, provider: str, kind: str) -> list[dict[str, Any]]:
-    """Avatars or voices seeded for `provider` through POST /_emulator/state (providers call this)."""
-    return list(catalog(tenant).items.get((provider, kind), []))
 
 
 def job_json(job: Job) -> dict[str, Any]:
@@ -66,35 +41,35 @@ def job_json(job: Job) -> dict[str, Any]:
 
 def describe(tenant: Tenant) -> dict[str, Any]:
     jobs = [job_json(job) for job in tenant.jobs.values()]
-    return {"tenant": tenant.name, "jobs": jobs, **catalog(tenant).describe()}
+    return {"tenant": tenant.name, "jobs": jobs, **tenant.seeded.describe()}
 
 
-def _status(value: object) -> JobStatus:
-    if isinstance(value, str):
-        if value in STATUS_ALIASES:
-            return STATUS_ALIASES[value]
-        try:
-            return JobStatus(value)
-        except ValueError:
-            pass
-    names = ", ".join([*JobStatus, *STATUS_ALIASES])
-    raise RuleError(f"'jobs[].status' must be one of {names}; got {value!r}.")
+def _status(value: str) -> JobStatus:
+    if value in STATUS_ALIASES:
+        return STATUS_ALIASES[value]
+    try:
+        return JobStatus(value)
+    except ValueError:
+        names = ", ".join([*JobStatus, *STATUS_ALIASES])
+        raise RuleError(f"'jobs[].status' must be one of {names}; got {value!r}.") from None
 
 
-def seed_job(tenant: Tenant, raw: Mapping[str, Any], providers: list[str]) -> Job:
+def _provider(name: object, providers: Mapping[str, Provider], what: str) -> Provider:
+    if name not in providers:
+        raise RuleError(f"'{what}.provider' must be one of {', '.join(providers)}; got {name!r}.")
+    return providers[str(name)]
+
+
+def seed_job(tenant: Tenant, raw: Mapping[str, Any], providers: Mapping[str, Provider]) -> Job:
     """A job record in the given state; it is in no pool, so it stays as seeded."""
-    if not isinstance(raw, Mapping):
-        raise RuleError("each of 'jobs' must be an object {provider, status, ...}.")
-    provider = raw.get("provider")
-    if provider not in providers:
-        raise RuleError(f"'jobs[].provider' must be one of {', '.join(providers)}; got {provider!r}.")
+    provider = _provider(raw.get("provider"), providers, "jobs[]")
     status = _status(raw.get("status", "succeeded"))
-    job_id = str(raw.get("id") or tenant.new_id("video_" if provider == "boson" else ""))
+    job_id = str(raw.get("id") or tenant.new_id(provider.id_prefix))
     if job_id in tenant.jobs:
         raise RuleError(f"a job with id {job_id!r} exists already in tenant {tenant.name!r}.")
     now = tenant.clock.now()
-    params = {**DEFAULT_PARAMS.get(str(provider), {}), **dict(raw.get("params") or {})}
-    job = Job(id=job_id, tenant=tenant.name, provider=str(provider), created_at=now, params=params, status=status)
+    params = {**provider.job_defaults, **dict(raw.get("params") or {})}
+    job = Job(id=job_id, tenant=tenant.name, provider=provider.name, created_at=now, params=params, status=status)
     job.media_seconds = raw.get("media_seconds")
     job.compute.done = True
     job.compute.progress = 1.0
@@ -114,18 +89,13 @@ def seed_job(tenant: Tenant, raw: Mapping[str, Any], providers: list[str]) -> Jo
     return job
 
 
-def seed(tenant: Tenant, body: Mapping[str, Any], providers: list[str]) -> dict[str, Any]:
-    """Apply POST /_emulator/state: {jobs: [...], avatars: [...], voices: [...]}."""
-    unknown = sorted(set(body) - {"jobs", *CATALOG_KINDS})
-    if unknown:
-        raise RuleError(f"unknown field(s) {', '.join(map(repr, unknown))}; use jobs, avatars, voices.")
+def seed(tenant: Tenant, body: Mapping[str, Any], providers: Mapping[str, Provider]) -> dict[str, Any]:
+    """Apply POST /_emulator/state ({jobs, avatars, voices}, already checked against `Seed`)."""
     for kind in CATALOG_KINDS:
         for item in body.get(kind) or []:
-            if not isinstance(item, Mapping) or item.get("provider") not in providers:
-                raise RuleError(f"each of '{kind}' needs a 'provider' (one of {', '.join(providers)}).")
+            _provider(item.get("provider"), providers, kind)
     created = [job_json(seed_job(tenant, raw, providers)) for raw in body.get("jobs") or []]
     for kind in CATALOG_KINDS:
         for item in body.get(kind) or []:
-            rest = {k: v for k, v in item.items() if k != "provider"}
-            catalog(tenant).add(str(item["provider"]), kind, rest)
+            tenant.seeded.add(str(item["provider"]), kind, {k: v for k, v in item.items() if k != "provider"})
     return {"jobs": created}

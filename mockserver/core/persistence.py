@@ -12,7 +12,7 @@ import json
 import logging
 import sqlite3
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -44,9 +44,8 @@ CREATE TABLE IF NOT EXISTS jobs (
 """
 
 Restorer = Callable[["Tenant", Job], None]
-RESTORERS: dict[str, Restorer] = {}
-"""Per-provider hooks run for each job read back at startup (after it is in `tenant.jobs`), for
-providers that keep more state than the Job itself (e.g. HeyGen's `Video`)."""
+"""A provider's hook, run for each of its jobs read back at startup (after it is in `tenant.jobs`),
+for providers that keep more state than the Job itself (e.g. HeyGen's `Video`)."""
 
 
 class JobTable(dict[str, Job]):
@@ -162,10 +161,10 @@ class Persistence:
 
     # --- wiring --------------------------------------------------------------------------------
 
-    def attach(self, tenants: TenantRegistry) -> int:
+    def attach(self, tenants: TenantRegistry, restorers: Mapping[str, Restorer]) -> int:
         """Restore the stored jobs into `tenants` and persist every later create and transition.
 
-        Returns how many jobs were restored.
+        `restorers` maps a provider's name to its restorer. Returns how many jobs were restored.
         """
         tenants.on_new_tenant.append(self._watch)
         tenants.on_drop.append(self.drop_tenant)
@@ -177,7 +176,7 @@ class Persistence:
                 table.restore(job)
             else:
                 table[job.id] = job
-            hook = RESTORERS.get(job.provider)
+            hook = restorers.get(job.provider)
             if hook is not None:
                 try:
                     hook(tenant, job)

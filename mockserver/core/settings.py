@@ -2,51 +2,65 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
 Pace = Literal["fast", "realtime"] | float
+FetchPolicy = Literal["off", "local", "any"]
+"""Which URL inputs are fetched: none, loopback only, or any host but link-local/metadata ones."""
+
+DEFAULT_WEBHOOK_BACKOFF: tuple[float, ...] = (1.0, 5.0, 25.0, 125.0)
 
 
 def parse_pace(value: str | float) -> Pace:
     """`fast`, `realtime`, or a number N meaning N x real time."""
-    if isinstance(value, int | float):
-        if value <= 0:
-            raise ValueError("pace must be a positive number")
-        return float(value)
-    if value in ("fast", "realtime"):
-        return value  # type: ignore[return-value]
-    try:
-        number = float(value)
-    except ValueError:
-        raise ValueError(f"pace must be 'fast', 'realtime' or a positive number, not {value!r}") from None
-    if number <= 0:
+    if value == "fast":
+        return "fast"
+    if value == "realtime":
+        return "realtime"
+    if isinstance(value, str):
+        try:
+            value = float(value)
+        except ValueError:
+            raise ValueError(f"pace must be 'fast', 'realtime' or a positive number, not {value!r}") from None
+    if value <= 0:
         raise ValueError("pace must be a positive number")
-    return number
+    return float(value)
 
 
 @dataclass(frozen=True)
 class Settings:
-    """Everything `avatar-emulator serve` can be told."""
+    """Everything `avatar-emulator serve` can be told. Frozen: nothing changes it once the app is built."""
 
     api_keys: tuple[str, ...] = ()
     """Accepted keys; empty means any non-empty key."""
     replicas: int = 2
+    """Boson jobs that render at once."""
     queue: int = 4
+    """Boson jobs that may wait in `queued`; past replicas + queue, creates answer 429."""
     heygen_concurrency: int = 3
+    """HeyGen jobs processed at once; the others wait `pending`."""
+    heygen_webhook_backoff: tuple[float, ...] = DEFAULT_WEBHOOK_BACKOFF
+    """Seconds (on the tenant's clock) before each retry of a failed HeyGen webhook delivery."""
     pace: Pace = "fast"
     seed: int = 0
     data_dir: Path | None = None
-    control: bool = True
+    fetch: FetchPolicy = "local"
     public_url: str | None = None
     """Base URL used in links the emulator hands out (HeyGen video_url...); default: the request's own."""
     retain_seconds: float | None = None
     """Remove finished jobs' media this long after they finish (None: keep them)."""
     max_media_bytes: int | None = None
     """Remove the oldest finished media once all media take more than this (None: no cap)."""
+    control: bool = True
+    """Serve the /_emulator control plane (faults, clock, journal, state)."""
     control_token: str | None = None
     """Lets non-loopback clients use /_emulator when they send it (Bearer or X-Emulator-Control-Token)."""
+    control_any_host: bool = False
+    """Lets any client use /_emulator (e.g. an emulator in a CI service container)."""
+    journal_size: int = 1000
+    """Requests each tenant's journal keeps (the oldest go first)."""
     graceful_shutdown_s: float = 10.0
     """On SIGTERM, how long responses in flight (streams included) may take to finish."""
-    extra: dict[str, object] = field(default_factory=dict)
+

@@ -1,24 +1,46 @@
 """Tenants: each gets its own jobs, clock, ids and provider state inside one emulator process.
 
-A request names its tenant with `X-Emulator-Tenant`; without it, it uses `default`.
+A request names its tenant with the `X-Emulator-Tenant` header; without it, it uses `default`.
+State that only a provider or the control plane knows lives in a `TenantSlot` they own.
 """
 
 from __future__ import annotations
 
 import random
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar, cast
 
 from .clock import Clock
 from .jobs import ComputeRunner, Job, JobPool, Listener
 from .pacing import Pacing
+from .seeds import SeededCatalog
 from .settings import Settings
 from .storage import MediaStore
 
-TENANT_HEADER = "x-emulator-tenant"
 DEFAULT_TENANT = "default"
 
 T = TypeVar("T")
+
+
+class TenantSlot(Generic[T]):
+    """A typed place for one kind of per-tenant state, made by `factory` on first use.
+
+    Its owner declares it once (`FAULTS = TenantSlot("faults", FaultBook.for_tenant)`) and reads
+    it with `FAULTS.of(tenant)`.
+    """
+
+    def __init__(self, name: str, factory: Callable[[Tenant], T]) -> None:
+        self.name = name
+        self._factory = factory
+
+    def of(self, tenant: Tenant) -> T:
+        slots = tenant.slots
+        if self not in slots:
+            slots[self] = self._factory(tenant)
+        return cast(T, slots[self])
+
+    def __repr__(self) -> str:
+        return f"TenantSlot({self.name!r})"
 
 
 class Tenant:
@@ -34,8 +56,10 @@ class Tenant:
         self.pool_listeners: list[Listener] = []
         """Added to every pool this tenant makes (persistence, retention)."""
         self._runner = runner
+        self.seeded = SeededCatalog()
+        self.slots: dict[TenantSlot[Any], object] = {}
+        """Per-tenant state of providers and the control plane (see `TenantSlot`)."""
         self._random = random.Random(f"{settings.seed}:{name}")
-        self._extensions: dict[str, Any] = {}
 
     def new_id(self, prefix: str, hex_chars: int = 24) -> str:
         while True:
@@ -55,12 +79,6 @@ class Tenant:
             self.pools[name].polls_to_complete = self.polls_to_complete
             self.pools[name].listeners.extend(self.pool_listeners)
         return self.pools[name]
-
-    def extension(self, key: str, factory: Callable[[Tenant], T]) -> T:
-        """Provider-specific state (catalogs, webhooks, quota), made on first use."""
-        if key not in self._extensions:
-            self._extensions[key] = factory(self)
-        return self._extensions[key]  # type: ignore[no-any-return, unused-ignore]
 
     def set_pacing(self, pacing: Pacing) -> None:
         self.pacing = pacing

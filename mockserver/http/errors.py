@@ -1,4 +1,5 @@
-"""One exception for every refusal; each provider renders it in its own envelope."""
+"""One exception for every refusal (each provider renders it in its own envelope), and the error an
+in-process client sees where a real connection would break."""
 
 from __future__ import annotations
 
@@ -32,3 +33,14 @@ class ApiError(Exception):
     def from_problems(cls, problems: Sequence[Problem], *, default_code: str, status: int = 400) -> ApiError:
         first = problems[0]
         return cls(status, first.error_type or default_code, first.message, field=first.field, problems=problems)
+
+
+class EmulatedNetworkError(Exception):
+    """Raised in-process (no socket) where a real server would reset or close the connection;
+    the test kit's transports turn it into the httpx error a socket gives."""
+
+    def __init__(self, kind: str, received: int = 0, expected: int | None = None) -> None:
+        super().__init__(f"emulated network fault: {kind}")
+        self.kind = kind
+        self.received = received
+        self.expected = expected

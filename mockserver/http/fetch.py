@@ -8,12 +8,11 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import socket
-from typing import Literal
 from urllib.parse import urlsplit
 
 import httpx
 
-FetchPolicy = Literal["off", "local", "any"]
+from ..core.settings import FetchPolicy
 
 MAX_FETCH_BYTES = 10 * 1024 * 1024
 MAX_REDIRECTS = 3

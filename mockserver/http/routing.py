@@ -1,52 +1,81 @@
 """Providers and their routes: each route is bound to an OpenAPI operation and to its
-provider's auth and error envelope, so no handler ever leaks a bare 500 or a foreign envelope."""
+provider's auth and error envelope, so no handler ever leaks a bare 500 or a foreign envelope.
+
+Other layers plug into every provider call through `Router.call_hooks` (the control plane's
+fault injection is one); this module imports none of them.
+"""
 
 from __future__ import annotations
 
+import hmac
 import logging
 import traceback
-from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
 
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from ..controlplane.inject import faulted
-from ..controlplane.inject import fire as fire_fault
+from ..core.emulator import Emulator
+from ..core.jobs import Job
+from ..core.tenants import Tenant
 from .errors import ApiError
+from .names import tenant_of
+from .notes import RequestNotes, notes_of
 from .spec import Operation, Spec
-
-if TYPE_CHECKING:
-    from ..core.tenants import Tenant
-    from .app import Emulator
 
 log = logging.getLogger("avatar_emulator")
 
 Handler = Callable[["Call"], Awaitable[Response]]
+CallHook = Callable[["Call", Handler], Awaitable[Response]]
+"""Runs around a provider call: return `await respond(call)` to let it through, or answer instead."""
 
 
 class Call:
-    """One request as a handler sees it: the request, its operation, tenant and emulator."""
+    """One request as a handler sees it: the request, its operation, provider, tenant and emulator."""
 
-    def __init__(self, request: Request, op: Operation, provider: Provider) -> None:
+    def __init__(self, request: Request, op: Operation, provider: Provider, emulator: Emulator) -> None:
         self.request = request
         self.op = op
         self.provider = provider
-        self.emulator: Emulator = request.app.state.emulator
-        self.tenant: Tenant = self.emulator.tenant_for(request)
+        self.emulator = emulator
+        self.tenant: Tenant = emulator.tenant(tenant_of(request.headers))
+        self.notes: RequestNotes = notes_of(request.scope)
         self.api_key: str | None = None
 
 
-class Provider:
-    """Base class: a provider's spec, auth scheme and error envelope."""
+@dataclass(frozen=True)
+class ClientProfile:
+    """How a client of this provider talks to it: the test kit builds its clients from this."""
 
-    name: str = ""
-    spec_name: str = ""
-    default_error_code: str = "invalid_request_error"
+    base_path: str
+    """Appended to the server's root URL to make a client's base URL (Boson: `/v1`)."""
+    test_api_key: str
+    auth_header: str
+    auth_scheme: str = ""
+    """Prefix of the header's value, e.g. `Bearer`."""
+
+    def auth_headers(self, key: str) -> dict[str, str]:
+        return {self.auth_header: f"{self.auth_scheme} {key}".strip()}
+
+
+class Provider:
+    """Base class: a provider's spec, auth scheme, error envelope and what it keeps per job."""
+
+    name: ClassVar[str] = ""
+    spec_name: ClassVar[str] = ""
+    default_error_code: ClassVar[str] = "invalid_request_error"
+    client: ClassVar[ClientProfile]
+    job_defaults: ClassVar[Mapping[str, Any]] = {}
+    """`params` a job seeded through the control plane gets unless the seed says otherwise."""
+    id_prefix: ClassVar[str] = ""
+    """Prefix of this provider's job ids (Boson: `video_`)."""
 
     def __init__(self) -> None:
         self.spec = Spec.load(self.spec_name)
+        self.router: Router | None = None
 
     def authenticate(self, call: Call) -> None:
         raise NotImplementedError
@@ -61,9 +90,17 @@ class Provider:
         """Whether an unmatched request looks like it was meant for this provider."""
         return False
 
+    def restore_job(self, tenant: Tenant, job: Job) -> None:
+        """Rebuild what this provider keeps beyond `job`, for a job read back from --data-dir."""
+
+    @staticmethod
+    def key_accepted(call: Call, key: str) -> bool:
+        """The one API-key check: any non-empty key, or one of `--api-key` (compared in constant time)."""
+        allowed = call.emulator.settings.api_keys
+        return bool(key) and (not allowed or any(hmac.compare_digest(key.encode(), k.encode()) for k in allowed))
+
     def route(self, op_id: str, handler: Handler, *, authenticated: bool = True) -> Route:
         op = self.spec.operations[op_id]
-        path = op.path.replace("{", "{").replace("}", "}")
 
         async def respond(call: Call) -> Response:
             try:
@@ -71,25 +108,70 @@ class Provider:
                     self.authenticate(call)
                 return await handler(call)
             except ApiError as error:
-                call.request.scope["problems"] = [p.message for p in error.problems] or [error.message]
+                call.notes.problems = [p.message for p in error.problems] or [error.message]
                 return self.error_response(error)
 
         async def endpoint(request: Request) -> Response:
-            request.scope["operation_id"] = op.id
-            request.scope["provider"] = self.name
+            notes = notes_of(request.scope)
+            notes.operation_id, notes.provider = op.id, self.name
+            router = self.router
+            assert router is not None, "a provider serves only once a Router holds it"
             try:
-                call = Call(request, op, self)
-                rule = fire_fault(call)
-                if rule is not None:
-                    return await faulted(call, rule, respond)
-                return await respond(call)
+                call = Call(request, op, self, router.emulator)
+                return await router.run(call, respond)
             except Exception as exc:
-                emulator = request.app.state.emulator
-                emulator.record_failure(request, traceback.format_exc())
+                router.emulator.record_failure(
+                    tenant_of(request.headers), f"{request.method} {request.url.path}", traceback.format_exc()
+                )
                 log.exception("unhandled error in %s", op.id)
                 return self.error_response(
                     ApiError(500, "internal_error", f"The emulator failed on {op.id}: {type(exc).__name__}: {exc}")
                 )
 
         endpoint.__name__ = op.id
-        return Route(path, endpoint, methods=[op.method], name=f"{self.name}:{op.id}")
+        return Route(op.path, endpoint, methods=[op.method], name=f"{self.name}:{op.id}")
+
+
+@dataclass
+class Router:
+    """The providers one app serves, the hooks around their calls, and the runtime they act on."""
+
+    emulator: Emulator
+    providers: list[Provider]
+    call_hooks: list[CallHook] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        for provider in self.providers:
+            provider.router = self
+
+    def routes(self) -> list[Route]:
+        return [route for provider in self.providers for route in provider.routes()]
+
+    def operations(self) -> dict[str, Provider]:
+        """Every operation id the providers' specs define, with its provider."""
+        return {op: provider for provider in self.providers for op in provider.spec.operations}
+
+    def provider_for(self, request: Request) -> Provider:
+        """The provider a request belongs to, also when it matched no route (for its error envelope)."""
+        provider = notes_of(request.scope).provider
+        for candidate in self.providers:
+            if candidate.name == provider:
+                return candidate
+        for candidate in self.providers:
+            if candidate.claims(request):
+                return candidate
+        return self.providers[0]
+
+    async def run(self, call: Call, respond: Handler) -> Response:
+        """`respond(call)` wrapped in the call hooks (the first registered is the outermost)."""
+        chain = respond
+        for hook in reversed(self.call_hooks):
+            chain = _bind(hook, chain)
+        return await chain(call)
+
+
+def _bind(hook: CallHook, inner: Handler) -> Handler:
+    async def bound(call: Call) -> Response:
+        return await hook(call, inner)
+
+    return bound

@@ -60,7 +60,8 @@ class Operation:
 
     def body_encoding(self, content_type: str) -> Mapping[str, Any]:
         content = self.raw.get("requestBody", {}).get("content", {})
-        return content.get(content_type, {}).get("encoding", {})  # type: ignore[no-any-return, unused-ignore]
+        encoding: Mapping[str, Any] = content.get(content_type, {}).get("encoding", {})
+        return encoding
 
     def body_content_types(self) -> list[str]:
         return list(self.raw.get("requestBody", {}).get("content", {}))
@@ -117,12 +118,18 @@ class Spec:
         key = json.dumps(schema, sort_keys=True)
         validator = self._validators.get(key)
         if validator is None:
-            rooted = dict(schema)
-            if "$ref" in rooted:
-                rooted["$ref"] = self._uri + rooted["$ref"]
-            validator = OAS30Validator(rooted, registry=self._registry)
+            validator = OAS30Validator(self._rooted(schema), registry=self._registry)
             self._validators[key] = validator
         return validator
+
+    def _rooted(self, node: Any) -> Any:
+        """A copy of `node` whose local `$ref`s (`#/components/...`) point into this document."""
+        if isinstance(node, Mapping):
+            return {key: self._uri + value if key == "$ref" and isinstance(value, str) and value.startswith("#")
+                    else self._rooted(value) for key, value in node.items()}
+        if isinstance(node, list):
+            return [self._rooted(item) for item in node]
+        return node
 
     def validate(self, schema: Mapping[str, Any], instance: Any, *, prefix: str = "") -> list[Problem]:
         """All problems of `instance` against `schema`, the most useful first."""

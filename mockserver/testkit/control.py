@@ -20,11 +20,10 @@ from typing import Any
 
 import httpx
 
+from ..http.names import CONTROL_PREFIX, TENANT_HEADER
 from .matching import Entry, Where, check_called
 
-TENANT_HEADER = "X-Emulator-Tenant"
-
-__all__ = ["Clock", "EmulatorControl", "Faults", "Journal", "State"]
+__all__ = ["ClockControl", "ControlError", "EmulatorControl", "FaultsControl", "JournalControl", "StateControl"]
 
 
 class _Part:
@@ -35,7 +34,7 @@ class _Part:
         return self._control.request(method, path, **kwargs)
 
 
-class Faults(_Part):
+class FaultsControl(_Part):
     """Fault rules of this tenant (see openapi/control.yaml for every field)."""
 
     def add(
@@ -76,7 +75,7 @@ class Faults(_Part):
         self._call("DELETE", "/faults")
 
 
-class Clock(_Part):
+class ClockControl(_Part):
     """This tenant's clock, pace and progression."""
 
     def get(self) -> dict[str, Any]:
@@ -112,7 +111,7 @@ class Clock(_Part):
         return self.set(polls=n)
 
 
-class Journal(_Part):
+class JournalControl(_Part):
     """What this tenant's clients sent and got back."""
 
     def entries(
@@ -139,7 +138,7 @@ class Journal(_Part):
         check_called(self.entries(), operation_id, times=0, where=where, tenant=self._control.tenant)
 
 
-class State(_Part):
+class StateControl(_Part):
     """Inspect and seed this tenant's jobs, avatars and voices."""
 
     def get(self) -> dict[str, Any]:
@@ -186,12 +185,12 @@ class EmulatorControl:
         self.base_url = base_url.rstrip("/")
         self.tenant = tenant
         self._transport = transport
-        self._http = httpx.Client(base_url=self.base_url + "/_emulator", headers={TENANT_HEADER: tenant},
+        self._http = httpx.Client(base_url=self.base_url + CONTROL_PREFIX, headers={TENANT_HEADER: tenant},
                                   transport=transport, timeout=timeout)
-        self.faults = Faults(self)
-        self.clock = Clock(self)
-        self.journal = Journal(self)
-        self.state = State(self)
+        self.faults = FaultsControl(self)
+        self.clock = ClockControl(self)
+        self.journal = JournalControl(self)
+        self.state = StateControl(self)
 
     def request(self, method: str, path: str, **kwargs: Any) -> Any:
         response = self._http.request(method, path, **kwargs)

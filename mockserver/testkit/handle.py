@@ -8,15 +8,22 @@ from typing import Any
 
 import httpx
 
+from ..http.names import TENANT_HEADER
+from ..http.routing import ClientProfile
+from ..providers.boson import BosonProvider
+from ..providers.heygen import HeyGenProvider
 from .control import EmulatorControl
 from .matching import Entry, Where
 from .server import RunningServer
 from .transports import AsyncEmulatorTransport, EmulatorTransport
 from .webhooks import Inbox, WebhookReceiver
 
-TENANT_HEADER = "X-Emulator-Tenant"
-API_KEYS = {"boson": "bai-test", "heygen": "hg-test", None: "test-key"}
-BASE_PATHS = {"boson": "/v1", "heygen": "", None: ""}
+CLIENT_PROFILES: dict[str | None, ClientProfile] = {
+    provider.name: provider.client for provider in (BosonProvider, HeyGenProvider)
+}
+"""How a client of each provider talks to it (the provider owns these facts)."""
+CLIENT_PROFILES[None] = ClientProfile(base_path="", test_api_key="test-key", auth_header="Authorization",
+                                      auth_scheme="Bearer")
 
 
 class EmulatorHandle:
@@ -38,8 +45,9 @@ class EmulatorHandle:
         self.root_url = root_url.rstrip("/")
         self.tenant = tenant
         self.provider = provider
-        self.api_key = API_KEYS[provider]
-        self.base_url = self.root_url + BASE_PATHS[provider]
+        self.profile = CLIENT_PROFILES[provider]
+        self.api_key = self.profile.test_api_key
+        self.base_url = self.root_url + self.profile.base_path
         self.control = EmulatorControl(self.root_url, tenant)
         self.faults = self.control.faults
         self.clock = self.control.clock
@@ -53,8 +61,7 @@ class EmulatorHandle:
     @property
     def headers(self) -> dict[str, str]:
         """Auth and tenant headers for a client of this test's tenant."""
-        auth = {"X-Api-Key": self.api_key} if self.provider == "heygen" else {"Authorization": f"Bearer {self.api_key}"}
-        return {**auth, TENANT_HEADER: self.tenant}
+        return {**self.profile.auth_headers(self.api_key), TENANT_HEADER: self.tenant}
 
     @property
     def webhooks(self) -> Inbox:

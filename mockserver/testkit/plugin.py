@@ -86,7 +86,7 @@ def emulator_server(emulator_settings: Settings) -> Iterator[EmulatorServer]:
 
     app = create_app(emulator_settings)
     with serve(app) as running:
-        providers = tuple(provider.name for provider in app.state.emulator.providers)
+        providers = tuple(provider.name for provider in app.state.router.providers)
         yield EmulatorServer(running.url, running, providers)
 
 

@@ -15,12 +15,14 @@ from pathlib import Path
 
 import httpx
 
+from ..http.names import CONTROL_PREFIX
+
 START_TIMEOUT_S = 60.0
 
 
 def _healthy(url: str) -> bool:
     try:
-        return httpx.get(url + "/_emulator/health", timeout=2).status_code == 200
+        return httpx.get(url + CONTROL_PREFIX + "/health", timeout=2).status_code == 200
     except httpx.HTTPError:
         return False
 

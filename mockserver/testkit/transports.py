@@ -14,7 +14,7 @@ from typing import Any
 
 import httpx
 
-from ..controlplane.inject import EmulatedNetworkError
+from ..http.errors import EmulatedNetworkError
 
 
 def _network_error(exc: EmulatedNetworkError, request: httpx.Request) -> httpx.TransportError:

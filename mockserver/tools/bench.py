@@ -17,7 +17,6 @@ import os
 import platform
 import socket
 import statistics
-import struct
 import subprocess
 import sys
 import time
@@ -28,7 +27,7 @@ import httpx
 import numpy as np
 from PIL import Image, ImageDraw
 
-from reference_engine import SAMPLE_RATE
+from reference_engine import SAMPLE_RATE, mp4box
 from reference_engine.audio_formats import encode_audio
 from reference_engine.render import RenderJob, iter_yuv_frames, render_fmp4
 from reference_engine.tts import synthesize
@@ -145,17 +144,11 @@ def wait_until_serving(proc: subprocess.Popen[bytes], port: int, timeout: float 
 
 def first_moof_end(data: bytes) -> int | None:
     """Offset just past the first moof's mdat, once both are fully in `data`."""
-    pos = 0
     seen_moof = False
-    while pos + 8 <= len(data):
-        size, kind = struct.unpack(">I4s", data[pos : pos + 8])
-        if size < 8 or pos + size > len(data):
-            return None
-        pos += size
-        if kind == b"moof":
-            seen_moof = True
-        elif kind == b"mdat" and seen_moof:
-            return pos
+    for box in mp4box.complete_prefix(data)[0]:
+        seen_moof = seen_moof or box.type == "moof"
+        if seen_moof and box.type == "mdat":
+            return box.end
     return None
 
 

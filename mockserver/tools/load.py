@@ -27,6 +27,7 @@ from typing import Any
 
 import httpx
 
+from ..http.names import CONTROL_PREFIX, TENANT_HEADER
 from .loadgen import run_load
 
 HOST = "127.0.0.1"
@@ -71,7 +72,7 @@ def _pct(values: list[float], q: float) -> float:
 
 
 async def _stream_client(base: str, tenant: str, body: dict[str, Any], deadline: float, out: dict[str, Any]) -> None:
-    headers = {**KEY, "X-Emulator-Tenant": tenant}
+    headers = {**KEY, TENANT_HEADER: tenant}
     async with httpx.AsyncClient(base_url=base, headers=headers, timeout=120) as client:
         while time.monotonic() < deadline:
             started = time.perf_counter()
@@ -113,7 +114,7 @@ async def _writers(base: str, seconds: float, streams: int, creators: int, ready
     deadline = time.monotonic() + seconds
     stream_out: dict[str, Any] = {"statuses": Counter(), "errors": Counter(), "ttfb": [], "completed": 0, "bytes": 0}
     create_out: dict[str, Any] = {"statuses": Counter(), "errors": Counter(), "latencies": []}
-    headers = {**KEY, "X-Emulator-Tenant": "load-create"}
+    headers = {**KEY, TENANT_HEADER: "load-create"}
     async with httpx.AsyncClient(base_url=base, headers=headers, timeout=60) as client:
         await asyncio.gather(
             *(_stream_client(base, f"load-stream-{i}", stream_body, deadline, stream_out) for i in range(streams)),
@@ -140,8 +141,8 @@ def _seed_poll_target(base: str) -> str:
     """A job that stays `in_progress` for the whole round without rendering anything: seeded through
     the control plane (the renders under test are the creators' and the streams'); a real 60 s job
     when the control plane is off."""
-    with httpx.Client(base_url=base, headers={**KEY, "X-Emulator-Tenant": "load-poll"}, timeout=60) as client:
-        seeded = client.post("/_emulator/state", json={"jobs": [{"provider": "boson", "status": "running",
+    with httpx.Client(base_url=base, headers={**KEY, TENANT_HEADER: "load-poll"}, timeout=60) as client:
+        seeded = client.post(CONTROL_PREFIX + "/state", json={"jobs": [{"provider": "boson", "status": "running",
                                                                   "progress": 40}]})  # fmt: skip
         if seeded.status_code == 200:
             return str(seeded.json()["jobs"][0]["id"])
@@ -151,7 +152,7 @@ def _seed_poll_target(base: str) -> str:
 def _poll(port: int, video_id: str, seconds: float, args: argparse.Namespace) -> dict[str, Any]:
     polled = asyncio.run(run_load(
         HOST, port, f"/v1/videos/{video_id}", seconds=seconds, connections=args.pollers,
-        headers={**KEY, "X-Emulator-Tenant": "load-poll"}, interval=args.poll_interval,
+        headers={**KEY, TENANT_HEADER: "load-poll"}, interval=args.poll_interval,
     ))  # fmt: skip
     non_2xx = {str(k): v for k, v in polled.statuses.items() if k != 200}
     return {"clients": args.pollers, "requests": polled.requests, "rps": polled.rps,

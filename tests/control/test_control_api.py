@@ -74,8 +74,10 @@ def test_scaled_clock_and_validation(boson_emulator: EmulatorHandle) -> None:
     assert scaled["mode"] == "scaled" and scaled["scale"] == 60
     frozen = boson_emulator.clock.freeze()
     assert boson_emulator.clock.advance(3600)["now"] == pytest.approx(frozen["now"] + 3600)
-    for bad, message in [({"advance": -1}, "moves forward"), ({"mode": "warp"}, "mode"), ({"pace": "slow"}, "pace"),
-                         ({"polls": 0}, "polls"), ({"scale": 0}, "scale"), ({"tick": 1}, "unknown")]:
+    for bad, message in [({"advance": -1}, "'advance' is out of range"), ({"mode": "warp"}, "'mode' must be one of"),
+                         ({"pace": "slow"}, "'pace' must be 'fast', 'realtime' or a positive number"),
+                         ({"polls": 0}, "'polls' is out of range"), ({"scale": 0}, "'scale' is out of range"),
+                         ({"tick": 1}, "Unknown field 'tick'")]:
         with pytest.raises(ControlError, match=message):
             boson_emulator.clock.set(**bad)
 
@@ -137,7 +139,7 @@ def test_api_keys_are_never_recorded(boson_emulator: EmulatorHandle) -> None:
 
 
 def test_journal_is_a_bounded_ring_buffer() -> None:
-    with serve(create_app(Settings(extra={"journal_size": 5}))) as server, EmulatorControl(server.url, "ring") as c:
+    with serve(create_app(Settings(journal_size=5))) as server, EmulatorControl(server.url, "ring") as c:
         with httpx.Client(base_url=server.url, headers={"Authorization": "Bearer k", "X-Emulator-Tenant": "ring"}) as h:
             for _ in range(8):
                 h.get("/v1/audio/voices")
@@ -195,7 +197,7 @@ def test_control_answers_loopback_only_and_can_be_switched_off() -> None:
             return (await remote.get("/_emulator/health")).status_code
 
     assert asyncio.run(from_remote()) == 403
-    allowed = create_app(Settings(extra={"control_remote": True}))
+    allowed = create_app(Settings(control_any_host=True))
     with serve(allowed) as server, httpx.Client(base_url=server.url) as client:
         assert client.get("/_emulator/health").status_code == 200
     with serve(create_app(Settings(control=False))) as server, httpx.Client(base_url=server.url) as client:
@@ -207,8 +209,11 @@ def test_control_answers_loopback_only_and_can_be_switched_off() -> None:
 def test_bad_control_bodies_are_refused(emulator: EmulatorHandle) -> None:
     with pytest.raises(ControlError, match="JSON"):
         emulator.control.request("POST", "/faults", content=b"{nope", headers={"content-type": "application/json"})
-    with pytest.raises(ControlError, match="unknown field"):
-        emulator.faults.add_rules([{"operation_id": "listVoices", "error": 500, "when": "later"}])
+    with pytest.raises(ControlError, match=r"Unknown field 'rules\[1\]\.when'"):
+        emulator.faults.add_rules([{"operation_id": "getVideo", "error": 500},
+                                   {"operation_id": "listVoices", "error": 500, "when": "later"}])
+    with pytest.raises(ControlError, match="send one rule, a list of rules"):
+        emulator.control.request("POST", "/faults", json=[])
     with pytest.raises(ControlError, match="HTTP status"):
         emulator.control.request("GET", "/journal", params={"status": "teapot"})
 

@@ -50,7 +50,7 @@ def test_remote_with_a_wrong_token_is_refused(headers: dict[str, str]) -> None:
 
 
 def test_any_host_without_token_still_works() -> None:
-    assert _get(Settings(extra={"control_remote": True}), REMOTE).status_code == 200
+    assert _get(Settings(control_any_host=True), REMOTE).status_code == 200
 
 
 def test_keys_are_masked_in_the_journal() -> None:

@@ -82,7 +82,7 @@ def test_loopback_fetch_and_its_caps(files: str) -> None:
 
 @pytest.mark.parametrize("policy", ["off", "local"])
 def test_boson_answers_invalid_url_naming_the_field_and_url(files: str, policy: str) -> None:
-    app = create_app(Settings(extra={"fetch": policy}))
+    app = create_app(Settings(fetch=policy))
     with serve(app) as url, httpx.Client(base_url=url, headers=KEY, timeout=30) as client:
         bad = "http://169.254.169.254/latest/meta-data/" if policy == "local" else f"{files}/face.png"
         response = client.post("/v1/videos", json={"ref_image": bad, "input": audio_uri(0.2)})

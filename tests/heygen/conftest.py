@@ -18,7 +18,7 @@ FAST_BACKOFF = (0.05, 0.05, 0.05)
 
 @pytest.fixture(scope="session")
 def heygen_app() -> Starlette:
-    return create_app(Settings(extra={"fetch": "local", "heygen_webhook_backoff": FAST_BACKOFF}))
+    return create_app(Settings(heygen_webhook_backoff=FAST_BACKOFF))
 
 
 @pytest.fixture(scope="session")
@@ -40,8 +40,8 @@ def heygen_factory() -> Callable[..., AbstractContextManager[tuple[str, Starlett
 
     @contextmanager
     def start(**kwargs: Any) -> Iterator[tuple[str, Starlette]]:
-        extra = {"fetch": "local", "heygen_webhook_backoff": FAST_BACKOFF, **kwargs.pop("extra", {})}
-        app = create_app(Settings(extra=extra, **kwargs))
+        kwargs.setdefault("heygen_webhook_backoff", FAST_BACKOFF)
+        app = create_app(Settings(**kwargs))
         with serve(app) as url:
             yield url, app
 

@@ -203,7 +203,7 @@ bodies = st.fixed_dictionaries(
 @pytest.fixture(scope="module")
 def fuzz_client() -> Iterator[httpx.Client]:
     """Its own emulator: shutting it down cancels the renders the valid fuzzed bodies started."""
-    with serve(create_app(Settings(extra={"fetch": "off"}))) as url, \
+    with serve(create_app(Settings(fetch="off"))) as url, \
             httpx.Client(base_url=url, headers={"X-Api-Key": "k"}, timeout=30) as client:  # fmt: skip
         yield client
 

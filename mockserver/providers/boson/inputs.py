@@ -14,8 +14,9 @@ from reference_engine.audio import decode_audio, probe_audio
 from reference_engine.errors import MediaError
 from reference_engine.image import decode_image
 
+from ...core.settings import FetchPolicy
 from ...http.errors import ApiError
-from ...http.fetch import FetchError, FetchPolicy, fetch
+from ...http.fetch import FetchError, fetch
 
 INLINE_LIMIT = 10 * 1024 * 1024
 MAX_AUDIO_SECONDS = 60.0

@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
-import hmac
+from collections.abc import Mapping
+from typing import Any, ClassVar
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from ...http.errors import ApiError
-from ...http.routing import Call, Provider
+from ...http.routing import Call, ClientProfile, Provider
 
 
 class BosonProvider(Provider):
     name = "boson"
     spec_name = "boson"
     default_error_code = "invalid_request_error"
+    client = ClientProfile(base_path="/v1", test_api_key="bai-test", auth_header="Authorization", auth_scheme="Bearer")
+    job_defaults: ClassVar[Mapping[str, Any]] = {"model": "higgs-avatar", "size": "640x640"}
+    id_prefix = "video_"
 
     def authenticate(self, call: Call) -> None:
         header = call.request.headers.get("authorization", "")
@@ -23,8 +27,7 @@ class BosonProvider(Provider):
         key = key.strip()
         if scheme.lower() != "bearer" or not key:
             raise ApiError(401, "invalid_api_key", "Missing API key: send 'Authorization: Bearer <BOSON_API_KEY>'.")
-        allowed = call.emulator.settings.api_keys
-        if allowed and not any(hmac.compare_digest(key.encode(), k.encode()) for k in allowed):
+        if not self.key_accepted(call, key):
             raise ApiError(401, "invalid_api_key", "Invalid API key.")
         call.api_key = key
 

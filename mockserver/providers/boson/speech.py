@@ -12,11 +12,10 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from reference_engine.audio_formats import AUDIO_FORMATS, encode_audio, pcm_s16le
 from reference_engine.tts import PRESET_VOICES, synthesize, synthesize_chunks
 
-from ...controlplane.state import seeded
+from ...core.settings import FetchPolicy
 from ...core.tenants import Tenant
 from ...http.bodies import read_body
 from ...http.errors import ApiError
-from ...http.fetch import FetchPolicy
 from ...http.routing import Call
 from .inputs import load_audio
 from .render import SpeechParams
@@ -34,7 +33,7 @@ VOICE_DESCRIPTIONS = {
 
 def seeded_voices(tenant: Tenant) -> list[dict[str, Any]]:
     """Voices a test seeded with POST /_emulator/state ({"provider": "boson", "voice": ID, ...})."""
-    return [item for item in seeded(tenant, "boson", "voices") if isinstance(item.get("voice"), str)]
+    return [item for item in tenant.seeded.items("boson", "voices") if isinstance(item.get("voice"), str)]
 
 
 def known_voices(tenant: Tenant) -> list[str]:
@@ -85,7 +84,7 @@ async def create_speech(call: Call) -> Response:
         raise ApiError(
             400, "invalid_request_error", f"'stream' requires response_format 'pcm', not {fmt!r}.", field="stream"
         )
-    params = await speech_params(values, call.emulator.fetch_policy, call.tenant, uploads=body.files)
+    params = await speech_params(values, call.emulator.settings.fetch, call.tenant, uploads=body.files)
     seed = call.emulator.settings.seed
     media_type = AUDIO_FORMATS[fmt]
     if stream:

@@ -47,7 +47,7 @@ def pool(call: Call) -> JobPool:
 async def _plan(call: Call) -> RenderPlan:
     body = await read_body(call.request, call.op, default_code=call.provider.default_error_code)
     values, files = body.values, body.files
-    policy = call.emulator.fetch_policy
+    policy = call.emulator.settings.fetch
     image = await load_image(values.get("ref_image"), files.get("ref_image"), policy)
     width, height = (int(n) for n in str(values.get("size") or "640x640").split("x"))
     plan = RenderPlan(image=image, width=width, height=height, seed=call.emulator.settings.seed)

@@ -8,7 +8,6 @@ import math
 from typing import TYPE_CHECKING
 
 from ...core.jobs import Job, JobPool, JobStatus, PoolFull
-from ...core.persistence import RESTORERS
 from ...http.errors import ApiError
 from ...http.fetch import FetchError
 from ...http.routing import Call
@@ -19,8 +18,8 @@ from .state import HeyGenState, Video, VideoError, state_of
 from .webhooks import video_finished
 
 if TYPE_CHECKING:
+    from ...core.emulator import Emulator
     from ...core.tenants import Tenant
-    from ...http.app import Emulator
 
 QUEUE_LIMIT = 10_000
 """Assumed: the legacy API queues (status `pending`) rather than refusing with 429."""
@@ -82,7 +81,7 @@ def start_video(call: Call, plan: VideoPlan, *, legacy: bool = False) -> Video:
 async def _prepare_and_submit(emulator: Emulator, tenant: Tenant, video: Video, plan: VideoPlan) -> None:
     state = state_of(tenant)
     try:
-        await fetch_inputs(plan, emulator.fetch_policy)
+        await fetch_inputs(plan, emulator.settings.fetch)
     except FetchError as exc:
         error = VideoError(DOWNLOAD_FAILED, "Invalid video infos", f"download failed: {exc}")
         fail_before_queueing(tenant, video, error)
@@ -129,5 +128,3 @@ def restore_video(tenant: Tenant, job: Job) -> None:
     video.files = job.files
     state_of(tenant).videos[job.id] = video
 
-
-RESTORERS["heygen"] = restore_video

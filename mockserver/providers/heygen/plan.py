@@ -10,7 +10,8 @@ from dataclasses import dataclass, field
 
 from reference_engine.scenes import TextOverlay
 
-from ...http.fetch import FetchError, FetchPolicy, fetch
+from ...core.settings import FetchPolicy
+from ...http.fetch import FetchError, fetch
 from .portraits import Drawn
 
 MAX_INPUT_BYTES = 50 * 1024 * 1024

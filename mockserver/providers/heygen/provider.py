@@ -6,15 +6,16 @@ rendered in the v1 envelope, all others in the v2 envelope (see `envelopes`).
 
 from __future__ import annotations
 
-import hmac
-
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from ...core.jobs import Job
+from ...core.tenants import Tenant
 from ...http.errors import ApiError
-from ...http.routing import Call, Handler, Provider
+from ...http.routing import Call, ClientProfile, Handler, Provider
 from . import envelopes
+from .lifecycle import restore_video
 from .state import state_of
 
 
@@ -22,6 +23,7 @@ class HeyGenProvider(Provider):
     name = "heygen"
     spec_name = "heygen"
     default_error_code = "invalid_parameter"
+    client = ClientProfile(base_path="", test_api_key="hg-test", auth_header="X-Api-Key")
 
     def authenticate(self, call: Call) -> None:
         key = call.request.headers.get("x-api-key", "").strip()
@@ -30,10 +32,12 @@ class HeyGenProvider(Provider):
             key = token.strip() if scheme.lower() == "bearer" else ""
         if not key:
             raise ApiError(401, "unauthorized", "Unauthorized: send your API key in the 'X-Api-Key' header.")
-        allowed = call.emulator.settings.api_keys
-        if allowed and not any(hmac.compare_digest(key.encode(), k.encode()) for k in allowed):
+        if not self.key_accepted(call, key):
             raise ApiError(401, "unauthorized", "Invalid credentials provided: the API key is not valid.")
         call.api_key = key
+
+    def restore_job(self, tenant: Tenant, job: Job) -> None:
+        restore_video(tenant, job)
 
     def error_response(self, error: ApiError) -> Response:
         return envelopes.error_response(error)

@@ -1,7 +1,7 @@
 """Per-tenant HeyGen state: videos, uploaded assets, webhook endpoints and deliveries, quota.
 
-Reach it with `state_of(tenant)` (a `Tenant.extension`); tests and the control plane may read
-`deliveries` to see every webhook attempt.
+Reach it with `state_of(tenant)` (the `HEYGEN_STATE` tenant slot); tests and the control plane may
+read `deliveries` to see every webhook attempt.
 """
 
 from __future__ import annotations
@@ -10,12 +10,10 @@ import asyncio
 import base64
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ...core.jobs import Job, JobStatus
-
-if TYPE_CHECKING:
-    from ...core.tenants import Tenant
+from ...core.tenants import Tenant, TenantSlot
 
 INITIAL_QUOTA_SECONDS = 36_000
 """Assumed: every tenant starts with 10 hours (600 credits at 60 quota units each)."""
@@ -150,8 +148,12 @@ class HeyGenState:
         return task
 
 
+HEYGEN_STATE: TenantSlot[HeyGenState] = TenantSlot("heygen", HeyGenState)
+"""Each tenant's HeyGen videos, assets, webhook endpoints, deliveries and quota."""
+
+
 def state_of(tenant: Tenant) -> HeyGenState:
-    return tenant.extension("heygen", HeyGenState)
+    return HEYGEN_STATE.of(tenant)
 
 
 def tenant_token(name: str) -> str:

@@ -4,7 +4,7 @@ When a video ends, `{"event_type": "avatar_video.success", "event_data": {"video
 "callback_id"}}` (or `avatar_video.fail` with `msg`) is POSTed to the video's `callback_url` and to
 every registered endpoint subscribed to the event. Each POST to an endpoint carries `Signature`:
 the hex HMAC-SHA256 of the raw body keyed with the endpoint's secret. Failed attempts are retried
-on the tenant's clock after the delays in `Settings.extra["heygen_webhook_backoff"]` (default
+on the tenant's clock after the delays in `Settings.heygen_webhook_backoff` (default
 1, 5, 25, 125 s); every attempt is recorded in the tenant's `HeyGenState.deliveries`. Delivery
 runs in asyncio tasks and never blocks a request.
 """
@@ -28,15 +28,14 @@ from .signing import SIGNER, Signer
 from .state import Delivery, Endpoint, HeyGenState, Video, state_of
 
 if TYPE_CHECKING:
+    from ...core.emulator import Emulator
     from ...core.tenants import Tenant
-    from ...http.app import Emulator
 
 EVENTS = [
     "avatar_video.success", "avatar_video.fail", "avatar_video_gif.success", "avatar_video_gif.fail",
     "avatar_video_caption.success", "avatar_video_caption.fail", "video_translate.success",
     "video_translate.fail", "personalized_video",
 ]  # fmt: skip
-DEFAULT_BACKOFF = (1.0, 5.0, 25.0, 125.0)
 OPTIONS_TIMEOUT_S = 1.0
 POST_TIMEOUT_S = 5.0
 SIGNATURE_HEADER = "Signature"
@@ -44,11 +43,6 @@ SIGNATURE_HEADER = "Signature"
 
 def signature(secret: str, body: bytes) -> str:
     return hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
-
-
-def backoff(emulator: Emulator) -> tuple[float, ...]:
-    value = emulator.settings.extra.get("heygen_webhook_backoff", DEFAULT_BACKOFF)
-    return tuple(float(v) for v in value)  # type: ignore[attr-defined]
 
 
 # ----------------------------------------------------------------------------- management
@@ -62,7 +56,7 @@ async def add_endpoint(call: Call) -> Response:
     body = await read_json_body(call)
     url = str(body["url"])
     try:
-        check_url(url, call.emulator.fetch_policy)
+        check_url(url, call.emulator.settings.fetch)
     except FetchError as exc:
         raise ApiError(400, "invalid_parameter", f"Invalid webhook url: {exc.reason}.", field="url") from None
     try:
@@ -140,13 +134,13 @@ async def _deliver(emulator: Emulator, tenant: Tenant, state: HeyGenState, targe
     headers = {"Content-Type": "application/json", "User-Agent": "avatar-emulator-heygen-webhooks/1"}
     if secret is not None:
         headers[SIGNATURE_HEADER] = signature(secret, body)
-    delays = backoff(emulator)
+    delays = emulator.settings.heygen_webhook_backoff
     async with httpx.AsyncClient(timeout=POST_TIMEOUT_S, follow_redirects=False) as client:
         for attempt in range(1, len(delays) + 2):
             status: int | None = None
             error: str | None = None
             try:
-                check_url(url, emulator.fetch_policy)
+                check_url(url, emulator.settings.fetch)
                 response = await client.post(url, content=body, headers=headers)
                 status = response.status_code
             except FetchError as exc:
