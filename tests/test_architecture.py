@@ -61,7 +61,7 @@ def imports_of(name: str, path: Path, known: set[str]) -> Iterator[str]:
                 module = f"{base}.{node.module}" if node.module else base
             else:
                 module = node.module or ""
-            targets = [f"{module}.{alias.name}" if f"{module}.{alias.name}" in known else module for alias in node.names]
+            targets = [f"{module}.{a.name}" if f"{module}.{a.name}" in known else module for a in node.names]
         for target in targets:
             while target and target not in known:
                 target = target.rpartition(".")[0]
