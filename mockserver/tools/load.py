@@ -215,7 +215,7 @@ def print_round(figures: dict[str, Any]) -> None:
 def main(argv: list[str] | None = None) -> int:
     from .bench import _free_port
 
-    parser = argparse.ArgumentParser(prog="python -m mockserver.load", description=__doc__,
+    parser = argparse.ArgumentParser(prog="python -m mockserver.tools.load", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seconds", type=float, default=10.0, help="length of one round (default 10)")
     parser.add_argument("--pollers", type=int, default=200)
