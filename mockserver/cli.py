@@ -42,6 +42,14 @@ def _serve_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     p.add_argument("--graceful-shutdown", type=float, default=10.0,
                    help="on SIGTERM, seconds that responses in flight may take to finish (default 10)")
     p.add_argument("--fetch", choices=["off", "local", "any"], default="local", help="which URL inputs are fetched")
+    p.add_argument("--fetch-deadline", type=float, default=5.0,
+                   help="seconds one URL input may take in all: connect, headers and body (default 5)")
+    p.add_argument("--probe-workers", type=int, default=2,
+                   help="worker processes that decode and check media at create time (default 2)")
+    p.add_argument("--worker-memory-mb", type=int, default=2048,
+                   help="memory each worker process may add, in MiB (RLIMIT_AS; 0: no limit; default 2048)")
+    p.add_argument("--worker-cpu-seconds", type=float, default=300.0,
+                   help="CPU seconds one render may use before its worker is stopped (0: no limit; default 300)")
     p.add_argument("--no-control", action="store_true", help="switch off the /_emulator control plane")
     p.add_argument("--control-any-host", action="store_true",
                    help="let non-loopback clients use /_emulator (e.g. a CI service container)")
@@ -50,9 +58,11 @@ def _serve_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
 
 
 def settings_from_args(args: argparse.Namespace) -> Settings:
-    for name in ("replicas", "queue", "heygen_concurrency"):
+    for name in ("replicas", "queue", "heygen_concurrency", "probe_workers"):
         if getattr(args, name) < (1 if name != "queue" else 0):
             raise SystemExit(f"avatar-emulator: --{name.replace('_', '-')} is too small")
+    if args.fetch_deadline <= 0:
+        raise SystemExit("avatar-emulator: --fetch-deadline must be a positive number of seconds")
     try:
         pace = parse_pace(args.pace)
     except ValueError as exc:
@@ -73,6 +83,10 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
         control_any_host=args.control_any_host,
         graceful_shutdown_s=args.graceful_shutdown,
         fetch=args.fetch,
+        fetch_deadline_s=args.fetch_deadline,
+        probe_workers=args.probe_workers,
+        worker_memory_mb=max(0, args.worker_memory_mb),
+        worker_cpu_seconds=max(0.0, args.worker_cpu_seconds),
         heygen_webhook_backoff=args.heygen_webhook_backoff,
     )
 

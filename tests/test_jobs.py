@@ -13,14 +13,14 @@ from mockserver.core.pacing import Pacing
 
 def make_pool(clock: Clock, pace: str | float = "realtime", concurrency: int = 1, queue: int = 1) -> JobPool:
     return JobPool(concurrency=concurrency, queue_limit=queue, clock=clock, pacing=Pacing(pace),
-                   runner=ComputeRunner(2))
+                   runner=ComputeRunner())
 
 
 def job(name: str, clock: Clock, seconds: float = 10.0) -> Job:
     return Job(id=name, tenant="t", provider="test", created_at=clock.now(), media_seconds=seconds)
 
 
-def instant(ctx: JobContext) -> None:
+async def instant(ctx: JobContext) -> None:
     ctx.progress(1.0)
 
 
@@ -74,7 +74,7 @@ def test_polls_mode_and_failures() -> None:
         pool.refresh()
         assert polled.status is JobStatus.SUCCEEDED
 
-        def broken(ctx: JobContext) -> None:
+        async def broken(ctx: JobContext) -> None:
             raise RenderFailure("face not detected")
 
         failing = job("f", clock, seconds=0)

@@ -31,7 +31,7 @@ ERROR_DEFAULTS: dict[int, tuple[str, str]] = {
     503: ("service_unavailable", "The service is temporarily unavailable."),
     504: ("gateway_timeout", "Gateway timeout (injected fault)."),
 }
-EFFECTS = ("error", "network", "job_error")
+EFFECTS = ("error", "network", "job_error", "worker_crash")
 
 
 @dataclass
@@ -61,6 +61,8 @@ class FaultRule:
     error: ErrorFault | None = None
     network: NetworkFault | None = None
     job_error: str | None = None
+    worker_crash: str | None = None
+    """"probe" or "render": the worker process serving this call dies there (SIGKILL)."""
     seen: int = 0
     fired: int = 0
     _random: random.Random | None = field(default=None, repr=False)
@@ -114,7 +116,7 @@ def parse_rule(raw: object, rule_id: str, known_operations: Iterable[str], seed:
     if len(effects) > 1:
         raise RuleError(f"a rule does one thing: give only one of {', '.join(effects)} (plus 'latency' if wanted).")
     if not effects and raw.get("latency") is None:
-        raise RuleError("a rule needs one of 'error', 'network', 'job_error' or 'latency'.")
+        raise RuleError("a rule needs one of 'error', 'network', 'job_error', 'worker_crash' or 'latency'.")
     if raw.get("job_error") == "":
         raise RuleError("'job_error' must be a non-empty string (the job's error message).")
     rule = FaultRule(
@@ -125,6 +127,7 @@ def parse_rule(raw: object, rule_id: str, known_operations: Iterable[str], seed:
         probability=raw.get("probability"),
         latency=raw.get("latency"),
         job_error=raw.get("job_error"),
+        worker_crash=raw.get("worker_crash"),
     )
     if rule.probability is not None:
         rule._random = random.Random(f"{seed}:{rule.id}")

@@ -45,6 +45,7 @@ async def inject_faults(call: Call, respond: Handler) -> Response:
                                                      headers=headers))
     if rule.network is not None and rule.network.kind == "reset":
         return Disturbed(None, rule)
+    call.notes.worker_crash = rule.worker_crash  # the handler hands it to the worker it uses
     before = set(call.tenant.jobs) if rule.job_error else set()
     response = await respond(call)
     if rule.job_error:

@@ -74,6 +74,7 @@ class ControlRoutes:
                              "fmp4_streaming", *(f"provider:{name}" for name in names)],
             "pace": str(self.emulator.settings.pace),
             "tenants": len(self.emulator.tenants.names()),
+            "workers": self.emulator.workers.stats(),
         })
 
     async def routes(self, request: Request) -> Response:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from .persistence import Persistence, Restorer
@@ -11,6 +11,7 @@ from .retention import Retention
 from .settings import Settings
 from .storage import MediaStore
 from .tenants import Tenant, TenantRegistry
+from .workers import Workers
 
 TICK_SECONDS = 0.05
 
@@ -25,10 +26,13 @@ class Failure:
 
 
 class Emulator:
-    """Settings, the media store, the tenants, persistence and retention, and the failures seen."""
+    """Settings, the media store, the tenants, the worker processes, persistence and retention, and
+    the failures seen. `worker_modules` are imported once by the workers' fork server (the modules
+    that hold the tasks the providers send)."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, *, worker_modules: Sequence[str] = ()) -> None:
         self.settings = settings
+        self.workers = Workers(settings, worker_modules)
         self.store = MediaStore(settings.data_dir)
         self.tenants = TenantRegistry(settings, self.store)
         self.failures: list[Failure] = []
@@ -59,6 +63,7 @@ class Emulator:
 
     def close(self) -> None:
         self.tenants.close()
+        self.workers.close()
         self.retention.unlink_due(force=True)
         self.store.close()
         if self.persistence is not None:

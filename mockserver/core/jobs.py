@@ -1,8 +1,9 @@
 """Asynchronous render jobs, shared by every provider.
 
 A job's *emulated* state (what the API reports) is derived from its tenant's clock and its
-pacing; the *real* compute runs in a worker thread and must also have finished before a job
-reports a terminal state. Providers map `JobStatus` onto their own vocabulary.
+pacing; the *real* compute (its `Work`, which hands the render to a worker process) must also
+have finished before a job reports a terminal state. Providers map `JobStatus` onto their own
+vocabulary.
 """
 
 from __future__ import annotations
@@ -10,11 +11,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import math
-import threading
 import traceback
 from collections import deque
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
@@ -23,6 +22,7 @@ from typing import Any
 from .clock import Clock
 from .fragments import FragmentLog
 from .pacing import Pacing
+from .workers import TaskFailed, WorkerDied
 
 
 class JobStatus(StrEnum):
@@ -66,17 +66,20 @@ class Job:
     compute: Compute = field(default_factory=Compute)
     fragments: FragmentLog | None = None
     files: dict[str, Path] = field(default_factory=dict)
+    inputs: list[Path] = field(default_factory=list)
+    """Decoded inputs the render reads; removed once the render ends."""
+    log: list[str] = field(default_factory=list)
+    """What the render wants the user to know (e.g. that no face was found)."""
     started: asyncio.Event = field(default_factory=asyncio.Event)
     finished: asyncio.Event = field(default_factory=asyncio.Event)
 
 
 class JobContext:
-    """What a job's work (running in a worker thread) may do to its job."""
+    """What a job's work (a coroutine on the server's loop) may do to its job."""
 
-    def __init__(self, job: Job, loop: asyncio.AbstractEventLoop, kick: Callable[[], None]) -> None:
+    def __init__(self, job: Job, kick: Callable[[], None]) -> None:
         self.job = job
-        self.cancel = threading.Event()
-        self._loop = loop
+        self.cancel = asyncio.Event()
         self._kick = kick
 
     def progress(self, fraction: float) -> None:
@@ -86,10 +89,10 @@ class JobContext:
 
     def set_media_seconds(self, seconds: float) -> None:
         self.job.media_seconds = seconds
-        self._loop.call_soon_threadsafe(self._kick)
+        self._kick()
 
 
-Work = Callable[[JobContext], None]
+Work = Callable[[JobContext], Awaitable[None]]
 Listener = Callable[[Job], None]
 
 
@@ -100,20 +103,29 @@ class PoolFull(Exception):
 
 
 class ComputeRunner:
-    """The machine's real render capacity, shared by every tenant."""
+    """Runs each started job's work as a task on the server's loop (the work hands the render to a
+    worker process, whose pool bounds the machine's real render capacity)."""
 
-    def __init__(self, workers: int) -> None:
-        self._executor = ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="render")
+    def __init__(self) -> None:
         self.errors: list[tuple[str, str]] = []
         """(tenant, traceback) of unexpected exceptions in work, for the test harness to re-raise."""
+        self._tasks: set[asyncio.Task[None]] = set()
 
     def start(self, ctx: JobContext, work: Work, done: Callable[[], None]) -> None:
-        def run() -> None:
+        async def run() -> None:
             job = ctx.job
             try:
-                work(ctx)
+                await work(ctx)
             except RenderFailure as exc:
                 job.compute.error = str(exc) or "render failed"
+            except WorkerDied as exc:
+                job.compute.error = f"the render failed: {exc}; create the video again"
+            except TaskFailed as exc:
+                job.compute.error = f"the render failed: {exc.message}"
+                if exc.kind == "error":
+                    self.errors.append((job.tenant, str(exc.details.get("traceback", exc.message))))
+            except asyncio.CancelledError:
+                job.compute.error = "the render was cancelled"
             except Exception as exc:  # an emulator bug: fail the job and keep the traceback
                 job.compute.error = f"internal render error: {type(exc).__name__}: {exc}"
                 self.errors.append((job.tenant, traceback.format_exc()))
@@ -123,12 +135,17 @@ class ComputeRunner:
                 job.compute.done = True
                 if job.fragments is not None and not job.fragments.closed:
                     job.fragments.close(complete=job.compute.error is None)
+                for path in job.inputs:
+                    path.unlink(missing_ok=True)
                 done()
 
-        self._executor.submit(run)
+        task = asyncio.get_running_loop().create_task(run(), name=f"job {ctx.job.id}")
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     def shutdown(self) -> None:
-        self._executor.shutdown(wait=False, cancel_futures=True)
+        for task in list(self._tasks):
+            task.cancel()
 
 
 class JobPool:
@@ -202,19 +219,14 @@ class JobPool:
             self._start(job, work, now)
 
     def _start(self, job: Job, work: Work, now: float) -> None:
-        loop = asyncio.get_running_loop()
         job.status = JobStatus.RUNNING
         job.started_at = now
         self._running.append(job)
-        ctx = JobContext(job, loop, self.refresh)
+        ctx = JobContext(job, self.refresh)
         self._contexts[job.id] = ctx
         job.started.set()
         self._emit(job)
-        
-        def done() -> None:
-            loop.call_soon_threadsafe(self.refresh)
-
-        self._runner.start(ctx, work, done)
+        self._runner.start(ctx, work, self.refresh)
 
     def _modelled_fraction(self, job: Job, now: float) -> float:
         if job.started_at is None or job.media_seconds is None:

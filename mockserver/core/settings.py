@@ -47,6 +47,8 @@ class Settings:
     seed: int = 0
     data_dir: Path | None = None
     fetch: FetchPolicy = "local"
+    fetch_deadline_s: float = 5.0
+    """One URL input may take this long in all: connecting, headers and body together."""
     public_url: str | None = None
     """Base URL used in links the emulator hands out (HeyGen video_url...); default: the request's own."""
     retain_seconds: float | None = None
@@ -61,6 +63,12 @@ class Settings:
     """Lets any client use /_emulator (e.g. an emulator in a CI service container)."""
     journal_size: int = 1000
     """Requests each tenant's journal keeps (the oldest go first)."""
+    probe_workers: int = 2
+    """Worker processes that decode and check media at create time (and encode speech)."""
+    worker_memory_mb: int = 2048
+    """Memory each worker process may add (RLIMIT_AS); 0: no limit."""
+    worker_cpu_seconds: float = 300.0
+    """CPU time one render may use before its worker is stopped; 0: no limit."""
     graceful_shutdown_s: float = 10.0
     """On SIGTERM, how long responses in flight (streams included) may take to finish."""
 

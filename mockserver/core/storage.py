@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import secrets
 import shutil
 import tempfile
 from pathlib import Path
@@ -22,6 +23,10 @@ class MediaStore:
         folder = self.root / _SAFE.sub("_", tenant)
         folder.mkdir(exist_ok=True)
         return folder / f"{_SAFE.sub('_', job_id)}{suffix}"
+
+    def scratch(self, tenant: str, suffix: str) -> Path:
+        """A new, unique path for an input being decoded (the caller removes it)."""
+        return self.path(tenant, f"in_{secrets.token_hex(8)}", suffix)
 
     def drop_tenant(self, tenant: str) -> None:
         shutil.rmtree(self.root / _SAFE.sub("_", tenant), ignore_errors=True)

@@ -105,7 +105,7 @@ class TenantRegistry:
     def __init__(self, settings: Settings, store: MediaStore) -> None:
         self.settings = settings
         self.store = store
-        self.runner = ComputeRunner(workers=max(2, settings.replicas))
+        self.runner = ComputeRunner()
         self._tenants: dict[str, Tenant] = {}
         self.on_new_tenant: list[Callable[[Tenant], None]] = []
         self.on_drop: list[Callable[[str], None]] = []

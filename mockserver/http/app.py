@@ -45,8 +45,9 @@ def _spec_routes() -> list[BaseRoute]:
 def create_app(settings: Settings | None = None) -> Starlette:
     """Build the emulator app. Serve it with uvicorn, or call it in-process with httpx.ASGITransport."""
     settings = settings or Settings()
-    emulator = Emulator(settings)
-    router = Router(emulator, [BosonProvider(), HeyGenProvider()])
+    providers = [BosonProvider(), HeyGenProvider()]
+    emulator = Emulator(settings, worker_modules=[m for provider in providers for m in provider.worker_modules])
+    router = Router(emulator, providers)
     emulator.restore({provider.name: provider.restore_job for provider in router.providers})
     control = ControlPlane(emulator, router) if settings.control else None
     # Provider routes first: Starlette tries routes in order, and status polls are the hot path.
@@ -55,10 +56,12 @@ def create_app(settings: Settings | None = None) -> Starlette:
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         ticker = asyncio.create_task(emulator.tick())
+        warming = asyncio.create_task(asyncio.to_thread(emulator.workers.prewarm))
         try:
             yield
         finally:
             ticker.cancel()
+            warming.cancel()
             emulator.close()
 
     async def not_found(request: Request, exc: Exception) -> Response:

@@ -23,6 +23,8 @@ class RequestNotes:
     """Why the request was refused (validation problems, or the error's message)."""
     fault: str | None = None
     """The id of the fault rule that fired on this request."""
+    worker_crash: str | None = None
+    """A `worker_crash` fault asked the worker serving this request to die at "probe" or "render"."""
     connection: Any = None
     """The server's connection object (uvicorn's request cycle), for network faults; None in-process."""
     finish: Callable[[str], None] | None = None

@@ -72,6 +72,8 @@ class Provider:
     """`params` a job seeded through the control plane gets unless the seed says otherwise."""
     id_prefix: ClassVar[str] = ""
     """Prefix of this provider's job ids (Boson: `video_`)."""
+    worker_modules: ClassVar[tuple[str, ...]] = ()
+    """Modules holding the tasks this provider sends to worker processes (preloaded in the workers)."""
 
     def __init__(self) -> None:
         self.spec = Spec.load(self.spec_name)

@@ -44,6 +44,7 @@ class FaultsControl(_Part):
         error: int | dict[str, Any] | None = None,
         network: str | dict[str, Any] | None = None,
         job_error: str | None = None,
+        worker_crash: str | None = None,
         latency: float | None = None,
         times: int | None = 1,
         after: int = 0,
@@ -52,7 +53,8 @@ class FaultsControl(_Part):
     ) -> dict[str, Any]:
         """Add one rule; return it (with its id). `times=None` fires on every call after `after`."""
         rule: dict[str, Any] = {"operation_id": operation_id, "times": times, "after": after}
-        for key, value in (("error", error), ("network", network), ("job_error", job_error), ("latency", latency),
+        for key, value in (("error", error), ("network", network), ("job_error", job_error),
+                           ("worker_crash", worker_crash), ("latency", latency),
                            ("probability", probability), ("id", id)):
             if value is not None:
                 rule[key] = value

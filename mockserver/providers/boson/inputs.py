@@ -1,22 +1,22 @@
 """Turn `ref_image` / `input` / `ref_audio` values (URL, data URI, raw base64 or an uploaded
-file) into decoded media, with Boson's 400 errors naming the field."""
+file) into media decoded by a probe worker, with Boson's 400 errors naming the field."""
 
 from __future__ import annotations
 
 import base64
 import binascii
 import re
+from dataclasses import dataclass
+from pathlib import Path
 
-import numpy as np
-from starlette.concurrency import run_in_threadpool
+from reference_engine import SAMPLE_RATE
 
-from reference_engine.audio import decode_audio, probe_audio
-from reference_engine.errors import MediaError
-from reference_engine.image import decode_image
-
-from ...core.settings import FetchPolicy
+from ...core.settings import Settings
 from ...http.errors import ApiError
 from ...http.fetch import FetchError, fetch
+from ...http.probes import MediaRejected, decode_in_worker
+from ...http.routing import Call
+from .tasks import decode_audio_file, decode_image_file
 
 INLINE_LIMIT = 10 * 1024 * 1024
 MAX_AUDIO_SECONDS = 60.0
@@ -54,7 +54,7 @@ def decode_inline(value: str, field: str) -> bytes:
     return data
 
 
-async def media_bytes(value: object, upload: bytes | None, field: str, policy: FetchPolicy) -> bytes:
+async def media_bytes(value: object, upload: bytes | None, field: str, settings: Settings) -> bytes:
     if upload is not None:
         if len(upload) > INLINE_LIMIT:
             raise _bad(field, f"'{field}' is larger than 10 MB.", "payload_too_large")
@@ -65,35 +65,43 @@ async def media_bytes(value: object, upload: bytes | None, field: str, policy: F
         raise _bad(field, f"'{field}' must be a string.")
     if value.startswith(("http://", "https://")):
         try:
-            return await fetch(value, policy, limit=INLINE_LIMIT)
+            return await fetch(value, settings.fetch, limit=INLINE_LIMIT, deadline=settings.fetch_deadline_s)
         except FetchError as exc:
             raise _bad(field, f"'{field}': {exc}", "invalid_url") from None
     return decode_inline(value, field)
 
 
-async def load_image(value: object, upload: bytes | None, policy: FetchPolicy, field: str = "ref_image") -> np.ndarray:
-    data = await media_bytes(value, upload, field, policy)
+@dataclass(frozen=True)
+class DecodedAudio:
+    path: Path
+    """The samples (.npy float32, 24 kHz mono), made by a probe worker."""
+    samples: int
+
+    @property
+    def seconds(self) -> float:
+        return self.samples / SAMPLE_RATE
+
+
+async def load_image(call: Call, value: object, upload: bytes | None, field: str = "ref_image") -> Path:
+    """Decode an image input in a probe worker; the path of its RGB .npy."""
+    data = await media_bytes(value, upload, field, call.emulator.settings)
     try:
-        return await run_in_threadpool(decode_image, data)
-    except MediaError as exc:
+        path, _ = await decode_in_worker(call, decode_image_file, data, "image")
+    except MediaRejected as exc:
         raise _bad(field, f"'{field}': {exc.message}", "invalid_image_format") from None
+    return path
 
 
-async def load_audio(value: object, upload: bytes | None, policy: FetchPolicy, field: str) -> np.ndarray:
-    data = await media_bytes(value, upload, field, policy)
-
-    def decode() -> np.ndarray:
-        info = probe_audio(data)
-        if info.duration is not None and info.duration > MAX_AUDIO_SECONDS + 0.05:
-            raise MediaError("audio", "too_long", f"the audio lasts {info.duration:.1f} s; at most 60 s is allowed")
-        return decode_audio(data, max_seconds=MAX_AUDIO_SECONDS)
-
+async def load_audio(call: Call, value: object, upload: bytes | None, field: str) -> DecodedAudio:
+    """Decode an audio input in a probe worker (headers checked first)."""
+    data = await media_bytes(value, upload, field, call.emulator.settings)
     try:
-        samples = await run_in_threadpool(decode)
-    except MediaError as exc:
+        path, samples = await decode_in_worker(call, decode_audio_file, data, "audio", MAX_AUDIO_SECONDS)
+    except MediaRejected as exc:
         code = "audio_too_long" if exc.reason == "too_long" else "invalid_audio_format"
         raise _bad(field, f"'{field}': {exc.message}", code) from None
-    if samples.shape[0] < MIN_AUDIO_SAMPLES:
-        raise _bad(field, f"'{field}': the audio lasts {samples.shape[0] / 24_000:.3f} s, shorter than one "
+    if samples < MIN_AUDIO_SAMPLES:
+        path.unlink(missing_ok=True)
+        raise _bad(field, f"'{field}': the audio lasts {samples / SAMPLE_RATE:.3f} s, shorter than one "
                    "video frame (0.04 s).", "invalid_audio_format")
-    return samples
+    return DecodedAudio(path, samples)

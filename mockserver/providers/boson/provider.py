@@ -17,6 +17,7 @@ class BosonProvider(Provider):
     name = "boson"
     spec_name = "boson"
     default_error_code = "invalid_request_error"
+    worker_modules = ("mockserver.providers.boson.tasks",)
     client = ClientProfile(base_path="/v1", test_api_key="bai-test", auth_header="Authorization", auth_scheme="Bearer")
     job_defaults: ClassVar[Mapping[str, Any]] = {"model": "higgs-avatar", "size": "640x640"}
     id_prefix = "video_"

@@ -2,23 +2,27 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
-import numpy as np
-from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
 from starlette.responses import JSONResponse, Response, StreamingResponse
 
-from reference_engine.audio_formats import AUDIO_FORMATS, encode_audio, pcm_s16le
-from reference_engine.tts import PRESET_VOICES, synthesize, synthesize_chunks
+from reference_engine.audio_formats import AUDIO_FORMATS
+from reference_engine.tts import PRESET_VOICES
 
-from ...core.settings import FetchPolicy
 from ...core.tenants import Tenant
+from ...core.workers import CrashPlan, TaskFailed, WorkerDied, WorkerPool
 from ...http.bodies import read_body
 from ...http.errors import ApiError
+from ...http.probes import crash_plan
 from ...http.routing import Call
 from .inputs import load_audio
-from .render import SpeechParams
+from .tasks import SpeechSpec, speech_file, speech_pcm
+
+log = logging.getLogger("avatar_emulator")
 
 VOICE_DESCRIPTIONS = {
     "default": "Neutral default voice.",
@@ -41,15 +45,14 @@ def known_voices(tenant: Tenant) -> list[str]:
 
 
 async def speech_params(
-    values: dict[str, Any],
-    policy: FetchPolicy,
-    tenant: Tenant,
-    *,
-    field: str = "",
-    uploads: dict[str, bytes] | None = None,
-) -> SpeechParams:
-    """Check a CreateSpeechRequest beyond its schema and load its reference audio."""
+    call: Call, values: dict[str, Any], *, field: str = "", uploads: dict[str, bytes] | None = None
+) -> SpeechSpec:
+    """Check a CreateSpeechRequest beyond its schema and decode its reference audio (in a worker)."""
     prefix = f"{field}." if field else ""
+    text = str(values["input"])
+    if not text.strip():
+        raise ApiError(400, "invalid_request_error", f"'{prefix}input' is empty: send some text to speak.",
+                       field=f"{prefix}input")
     voice = values.get("voice")
     ref_audio_value = values.get("ref_audio")
     upload = (uploads or {}).get("ref_audio")
@@ -61,7 +64,7 @@ async def speech_params(
             f"'{prefix}voice' and '{prefix}ref_audio'/'{prefix}ref_text' are mutually exclusive.",
             field=f"{prefix}voice",
         )
-    voices = known_voices(tenant)
+    voices = known_voices(call.tenant)
     if voice is not None and voice not in voices:
         raise ApiError(
             400,
@@ -71,8 +74,8 @@ async def speech_params(
         )
     ref_audio = None
     if has_ref:
-        ref_audio = await load_audio(ref_audio_value, upload, policy, f"{prefix}ref_audio")
-    return SpeechParams(text=str(values["input"]), voice=str(voice or "default"), ref_audio=ref_audio)
+        ref_audio = str((await load_audio(call, ref_audio_value, upload, f"{prefix}ref_audio")).path)
+    return SpeechSpec(text=text, voice=str(voice or "default"), ref_audio=ref_audio)
 
 
 async def create_speech(call: Call) -> Response:
@@ -84,22 +87,47 @@ async def create_speech(call: Call) -> Response:
         raise ApiError(
             400, "invalid_request_error", f"'stream' requires response_format 'pcm', not {fmt!r}.", field="stream"
         )
-    params = await speech_params(values, call.emulator.settings.fetch, call.tenant, uploads=body.files)
+    spec = await speech_params(call, values, uploads=body.files)
+    inputs = [Path(spec.ref_audio)] if spec.ref_audio else []
     seed = call.emulator.settings.seed
-    media_type = AUDIO_FORMATS[fmt]
+    pool = call.emulator.workers.probe
+    crash = crash_plan(call, "render")
     if stream:
+        return StreamingResponse(_pcm_stream(pool, spec, seed, crash, inputs), media_type=AUDIO_FORMATS[fmt])
+    target = call.emulator.store.scratch(call.tenant.name, f".{fmt}")
+    try:
+        await pool.run(speech_file, spec, seed, fmt, str(target), crash=crash)
+        data = target.read_bytes()
+    except (TaskFailed, WorkerDied) as exc:
+        raise ApiError(500, "internal_error", f"The speech could not be synthesized: {exc}") from None
+    finally:
+        target.unlink(missing_ok=True)
+        for path in inputs:
+            path.unlink(missing_ok=True)
+    return Response(data, media_type=AUDIO_FORMATS[fmt])
 
-        def chunks() -> Iterator[bytes]:
-            for piece in synthesize_chunks(params.text, params.voice, seed=seed, ref_audio=params.ref_audio):
-                yield pcm_s16le(piece)
 
-        return StreamingResponse(iterate_in_threadpool(chunks()), media_type=media_type)
+async def _pcm_stream(pool: WorkerPool, spec: SpeechSpec, seed: int, crash: CrashPlan | None,
+                      inputs: list[Path]) -> AsyncIterator[bytes]:
+    """PCM chunks as the worker synthesizes them; a worker that dies ends the stream early."""
+    chunks: asyncio.Queue[bytes | None] = asyncio.Queue()
 
-    def render() -> bytes:
-        samples: np.ndarray = synthesize(params.text, params.voice, seed=seed, ref_audio=params.ref_audio)
-        return encode_audio(samples, fmt)
+    async def produce() -> None:
+        try:
+            await pool.run(speech_pcm, spec, seed, crash=crash, on_event=lambda event: chunks.put_nowait(event["pcm"]))
+        except (TaskFailed, WorkerDied):
+            log.warning("speech stream ended early: its worker failed")
+        finally:
+            chunks.put_nowait(None)
 
-    return Response(await run_in_threadpool(render), media_type=media_type)
+    producer = asyncio.ensure_future(produce())
+    try:
+        while (chunk := await chunks.get()) is not None:
+            yield chunk
+    finally:
+        producer.cancel()
+        for path in inputs:
+            path.unlink(missing_ok=True)
 
 
 async def list_voices(call: Call) -> Response:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from starlette.responses import FileResponse, JSONResponse, Response, StreamingResponse
@@ -14,9 +16,11 @@ from ...core.jobs import Job, JobPool, JobStatus, PoolFull
 from ...core.retention import EVICTED_KEY
 from ...http.bodies import read_body
 from ...http.errors import ApiError
+from ...http.probes import crash_plan
 from ...http.routing import Call
-from .inputs import load_audio, load_image
-from .render import RenderPlan, render_work
+from .inputs import DecodedAudio, load_audio, load_image
+from .render import render_work
+from .tasks import RenderSpec, SpeechSpec
 
 STATUS = {
     JobStatus.QUEUED: "queued",
@@ -44,21 +48,43 @@ def pool(call: Call) -> JobPool:
     return call.tenant.pool("boson", concurrency=settings.replicas, queue_limit=settings.queue)
 
 
-async def _plan(call: Call) -> RenderPlan:
+@dataclass
+class Plan:
+    """A checked create request: its decoded inputs (files) and what to render."""
+
+    image: Path
+    width: int
+    height: int
+    model: str
+    audio: DecodedAudio | None = None
+    tts: SpeechSpec | None = None
+    inputs: list[Path] = field(default_factory=list)
+
+    def discard(self) -> None:
+        for path in self.inputs:
+            path.unlink(missing_ok=True)
+
+
+async def _plan(call: Call) -> Plan:
     body = await read_body(call.request, call.op, default_code=call.provider.default_error_code)
     values, files = body.values, body.files
-    policy = call.emulator.settings.fetch
-    image = await load_image(values.get("ref_image"), files.get("ref_image"), policy)
     width, height = (int(n) for n in str(values.get("size") or "640x640").split("x"))
-    plan = RenderPlan(image=image, width=width, height=height, seed=call.emulator.settings.seed)
-    if values.get("input") is not None:
-        plan.audio = await load_audio(values["input"], files.get("input"), policy, "input")
-    else:
-        from .speech import speech_params
+    image = await load_image(call, values.get("ref_image"), files.get("ref_image"))
+    plan = Plan(image=image, width=width, height=height, model=str(values.get("model") or "higgs-avatar"),
+                inputs=[image])
+    try:
+        if values.get("input") is not None:
+            plan.audio = await load_audio(call, values["input"], files.get("input"), "input")
+            plan.inputs.append(plan.audio.path)
+        else:
+            from .speech import speech_params
 
-        plan.tts = await speech_params(values["input_tts"], policy, call.tenant, field="input_tts")
-    plan.model = str(values.get("model") or "higgs-avatar")
-    plan.size = f"{width}x{height}"
+            plan.tts = await speech_params(call, values["input_tts"], field="input_tts")
+            if plan.tts.ref_audio is not None:
+                plan.inputs.append(Path(plan.tts.ref_audio))
+    except BaseException:
+        plan.discard()
+        raise
     return plan
 
 
@@ -75,25 +101,34 @@ def _check_capacity(call: Call) -> None:
         ) from None
 
 
-def _submit(call: Call, plan: RenderPlan) -> tuple[Job, dict[str, Any]]:
+def _submit(call: Call, plan: Plan) -> tuple[Job, dict[str, Any]]:
     """Queue a render; return the job and its Video object as of creation (`queued`, as documented)."""
-    _check_capacity(call)  # again: slots may have filled while this request's media decoded
+    try:
+        _check_capacity(call)  # again: slots may have filled while this request's media decoded
+    except ApiError:
+        plan.discard()
+        raise
     tenant = call.tenant
     job = Job(
         id=tenant.new_id("video_"),
         tenant=tenant.name,
         provider="boson",
         created_at=tenant.clock.now(),
-        params={"model": plan.model, "size": plan.size},
+        params={"model": plan.model, "size": f"{plan.width}x{plan.height}"},
+        inputs=plan.inputs,
     )
     fmp4 = tenant.store.path(tenant.name, job.id, ".fmp4")
     fmp4.touch()
     job.files = {"fmp4": fmp4, "mp4": tenant.store.path(tenant.name, job.id, ".mp4")}
     job.fragments = FragmentLog(fmp4, asyncio.get_running_loop())
     if plan.audio is not None:
-        job.media_seconds = plan.audio.shape[0] / 24_000
+        job.media_seconds = plan.audio.seconds
+    spec = RenderSpec(image=str(plan.image), width=plan.width, height=plan.height, fmp4=str(fmp4),
+                      mp4=str(job.files["mp4"]), seed=call.emulator.settings.seed,
+                      audio=str(plan.audio.path) if plan.audio else None, tts=plan.tts)
     created = video_json(job)
-    pool(call).submit(job, render_work(job, plan))  # cannot be full: nothing awaited since the check
+    work = render_work(call.emulator, job, spec, crash_plan(call, "render"))
+    pool(call).submit(job, work)  # cannot be full: nothing awaited since the check
     tenant.jobs[job.id] = job
     return job, created
 

@@ -4,20 +4,18 @@ id works as `image_asset_id` / `video_asset_id` / `audio_asset_id` and, for imag
 
 from __future__ import annotations
 
-from starlette.concurrency import run_in_threadpool
-from starlette.responses import FileResponse, Response
+from pathlib import Path
 
-from reference_engine.audio import probe_audio
-from reference_engine.errors import MediaError
-from reference_engine.image import decode_image
-from reference_engine.scenes import probe_video_seconds
+from starlette.responses import FileResponse, Response
 
 from ...http.bodies import MAX_BODY_BYTES
 from ...http.errors import ApiError
+from ...http.probes import MediaRejected, decode_in_worker
 from ...http.routing import Call
 from . import envelopes
 from .catalog import asset_path, base_url
 from .state import Asset, state_of, tenant_name
+from .tasks import check_asset
 
 KINDS = {
     "image/jpeg": ("image", ".jpg"),
@@ -30,15 +28,6 @@ KINDS = {
 }
 MEDIA_TYPES = {".jpg": "image/jpeg", ".png": "image/png", ".mp4": "video/mp4", ".webm": "video/webm",
                ".mp3": "audio/mpeg", ".wav": "audio/wav"}  # fmt: skip
-
-
-def _check(kind: str, data: bytes) -> None:
-    if kind == "image":
-        decode_image(data)
-    elif kind == "audio":
-        probe_audio(data)
-    else:
-        probe_video_seconds(data)
 
 
 async def upload_asset(call: Call) -> Response:
@@ -56,12 +45,13 @@ async def upload_asset(call: Call) -> Response:
         raise ApiError(400, "invalid_parameter", "The request body is empty: send the file's bytes.")
     kind, suffix = KINDS[mime]
     try:
-        await run_in_threadpool(_check, kind, bytes(data))
-    except MediaError as exc:
+        scratch, _ = await decode_in_worker(call, check_asset, bytes(data), kind, kind)
+    except MediaRejected as exc:
         code = {"image": "image_format_not_supported", "audio": "invalid_audio_format"}.get(
             kind, "video_format_not_supported"
         )
         raise ApiError(400, code, f"The uploaded {kind} cannot be used: {exc.message}.") from None
+    scratch.unlink(missing_ok=True)
     tenant = call.tenant
     state = state_of(tenant)
     asset_id = tenant.new_id("", 32)
@@ -90,11 +80,11 @@ async def asset_file(call: Call) -> Response:
     return FileResponse(asset.path, media_type=MEDIA_TYPES.get(asset.path.suffix, asset.mime))
 
 
-def asset_bytes(call: Call, asset_id: str, kind: str, field: str) -> bytes:
-    """An uploaded asset's bytes, checked to be of `kind`; 400 if it does not exist or is another kind."""
+def asset_path_of(call: Call, asset_id: str, kind: str, field: str) -> Path:
+    """An uploaded asset's file, checked to be of `kind`; 400 if it does not exist or is another kind."""
     asset = state_of(call.tenant).assets.get(asset_id)
     if asset is None:
         raise ApiError(400, "asset_not_found", f"Asset {asset_id} not found.", field=field)
     if asset.kind != kind:
         raise ApiError(400, "invalid_parameter", f"Asset {asset_id} is a {asset.kind}, not a {kind}.", field=field)
-    return asset.path.read_bytes()
+    return asset.path

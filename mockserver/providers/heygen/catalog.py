@@ -6,18 +6,21 @@ Ids that appear in HeyGen's own examples (`Daisy-inskirt-20220818`, voice
 
 from __future__ import annotations
 
-import threading
+import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
-from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
+from ...core.workers import TaskFailed, WorkerDied
 from ...http.errors import ApiError
 from ...http.routing import Call
 from . import envelopes
-from .portraits import Drawn, Look, draw_avatar, draw_photo, preview_png
+from .portraits import Look
 from .state import state_of
+from .tasks import avatar_preview, portrait_png, voice_preview
 
 CATALOG_PREFIX = "/heygen/catalog"
 
@@ -85,16 +88,6 @@ AVATAR_BY_ID = {a.avatar_id: a for a in AVATARS}
 PHOTO_BY_ID = {p.talking_photo_id: p for p in TALKING_PHOTOS}
 
 
-def avatar_look(avatar_id: str) -> Drawn | None:
-    avatar = AVATAR_BY_ID.get(avatar_id)
-    return None if avatar is None else draw_avatar(avatar.look)
-
-
-def photo_look(talking_photo_id: str) -> Drawn | None:
-    photo = PHOTO_BY_ID.get(talking_photo_id)
-    return None if photo is None else draw_photo(photo.look)
-
-
 def base_url(call: Call) -> str:
     configured = call.emulator.settings.public_url
     return (configured or str(call.request.base_url)).rstrip("/")
@@ -158,31 +151,40 @@ async def list_voices(call: Call) -> Response:
     return envelopes.v2({"voices": voices})
 
 
-def _voice_preview(voice: Voice) -> bytes:
-    from reference_engine.audio_formats import encode_audio
-    from reference_engine.tts import synthesize
+async def _voice_preview(call: Call, voice: Voice) -> bytes:
+    path = call.emulator.store.path("_catalog", voice.voice_id, ".mp3")
+    if not path.exists():
+        await _made_by_worker(call, path, voice_preview, f"Hello, I am {voice.name.split(' ')[0]}.",
+                              voice.engine_voice)
+    return path.read_bytes()
 
-    return encode_audio(synthesize(f"Hello, I am {voice.name.split(' ')[0]}.", voice.engine_voice), "mp3")
 
-
-def _avatar_preview_video(call: Call, avatar: Avatar) -> bytes:
-    import numpy as np
-
-    from reference_engine.layout import Character
-    from reference_engine.scenes import Background, Outputs, Production, Scene, render_production
-    from reference_engine.tts import synthesize
-
-    path = call.tenant.store.path("_catalog", avatar.avatar_id, ".mp4")
+async def _avatar_preview_video(call: Call, avatar: Avatar) -> bytes:
+    path = call.emulator.store.path("_catalog", avatar.avatar_id, ".mp4")
     if not path.exists():
         voice = VOICE_BY_ID[avatar.default_voice_id]
-        audio = synthesize(f"Hi, I am {avatar.name.split(' ')[0]}.", voice.engine_voice)
-        drawn = draw_avatar(avatar.look)
-        scene = Scene(audio.astype(np.float32), Background(color=(236, 238, 242)),
-                      Character(drawn.rgb, drawn.alpha, drawn.face))  # fmt: skip
-        tmp = path.with_suffix(f".{threading.get_ident()}.part.mp4")  # concurrent first requests
-        render_production(Production([scene], 320, 320), Outputs(tmp))
-        tmp.replace(path)
+        await _made_by_worker(call, path, avatar_preview, avatar.look, f"Hi, I am {avatar.name.split(' ')[0]}.",
+                              voice.engine_voice)
     return path.read_bytes()
+
+
+async def _portrait_png(call: Call, stem: str, kind: str, look: Look) -> bytes:
+    path = call.emulator.store.path("_catalog", stem, ".png")
+    if not path.exists():
+        await _made_by_worker(call, path, portrait_png, kind, look)
+    return path.read_bytes()
+
+
+async def _made_by_worker(call: Call, path: Path, task: Callable[..., None], *args: Any) -> None:
+    """Have a probe worker write `path` (through a temporary name: concurrent first requests)."""
+    tmp = path.with_suffix(f".{secrets.token_hex(4)}.part{path.suffix}")
+    try:
+        await call.emulator.workers.probe.run(task, *args, str(tmp))
+        tmp.replace(path)
+    except (TaskFailed, WorkerDied) as exc:
+        raise ApiError(500, "internal_error", f"The catalog preview could not be made: {exc}") from None
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 async def catalog_file(call: Call) -> Response:
@@ -190,12 +192,12 @@ async def catalog_file(call: Call) -> Response:
     kind, name = call.request.path_params["kind"], call.request.path_params["file"]
     stem, _, ext = name.rpartition(".")
     if kind == "avatars" and stem in AVATAR_BY_ID and ext == "png":
-        return Response(preview_png(draw_avatar(AVATAR_BY_ID[stem].look)), media_type="image/png")
+        return Response(await _portrait_png(call, stem, "avatar", AVATAR_BY_ID[stem].look), media_type="image/png")
     if kind == "avatars" and stem in AVATAR_BY_ID and ext == "mp4":
-        data = await run_in_threadpool(_avatar_preview_video, call, AVATAR_BY_ID[stem])
-        return Response(data, media_type="video/mp4")
+        return Response(await _avatar_preview_video(call, AVATAR_BY_ID[stem]), media_type="video/mp4")
     if kind == "photos" and stem in PHOTO_BY_ID and ext == "png":
-        return Response(preview_png(draw_photo(PHOTO_BY_ID[stem].look)), media_type="image/png")
+        return Response(await _portrait_png(call, stem, "talking_photo", PHOTO_BY_ID[stem].look),
+                        media_type="image/png")
     if kind == "voices" and stem in VOICE_BY_ID and ext == "mp3":
-        return Response(await run_in_threadpool(_voice_preview, VOICE_BY_ID[stem]), media_type="audio/mpeg")
+        return Response(await _voice_preview(call, VOICE_BY_ID[stem]), media_type="audio/mpeg")
     raise ApiError(404, "not_found", f"No catalog file {kind}/{name}.")

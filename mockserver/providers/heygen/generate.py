@@ -17,8 +17,8 @@ from reference_engine.scenes import TextOverlay
 from ...http.errors import ApiError
 from ...http.routing import Call
 from . import envelopes
-from .assets import asset_bytes
-from .catalog import VOICE_BY_ID, avatar_look, photo_look
+from .assets import asset_path_of
+from .catalog import AVATAR_BY_ID, PHOTO_BY_ID, VOICE_BY_ID
 from .inputs import read_json_body
 from .lifecycle import start_video
 from .plan import BackgroundPlan, CharacterPlan, MediaRef, ScenePlan, VideoPlan, VoicePlan
@@ -39,7 +39,7 @@ def media_ref(call: Call, values: dict[str, Any], prefix: str, url_key: str, ass
         raise ApiError(400, "invalid_parameter", message, field=f"{prefix}.{url_key}")
     if asset_id is not None:
         field = f"{prefix}.{asset_key}"
-        return MediaRef(field, kind, data=asset_bytes(call, str(asset_id), kind, field))
+        return MediaRef(field, kind, path=str(asset_path_of(call, str(asset_id), kind, field)))
     return MediaRef(f"{prefix}.{url_key}", kind, url=str(url))
 
 
@@ -54,14 +54,14 @@ def character_plan(call: Call, values: dict[str, Any] | None, prefix: str) -> Ch
     scale = float(values["scale"]) if values.get("scale") is not None else 1.0
     if values["type"] == "avatar":
         avatar_id = str(values["avatar_id"])
-        look = avatar_look(avatar_id)
-        if look is None:
+        avatar = AVATAR_BY_ID.get(avatar_id)
+        if avatar is None:
             raise ApiError(400, "avatar_not_found", f"Avatar {avatar_id} not found or no longer available.",
                            field=f"{prefix}.avatar_id")  # fmt: skip
         color = _given(values, "circle_background_color")
         return CharacterPlan(
             "avatar",
-            look=look,
+            look=avatar.look,
             style=str(values.get("avatar_style") or "normal"),
             scale=scale,
             offset=_offset(values),
@@ -69,14 +69,15 @@ def character_plan(call: Call, values: dict[str, Any] | None, prefix: str) -> Ch
         )
     photo_id = str(values["talking_photo_id"])
     style = str(values.get("talking_photo_style") or "normal")
-    look = photo_look(photo_id)
-    plan = CharacterPlan("talking_photo", look=look, style=style, scale=scale, offset=_offset(values))
-    if look is None:
+    photo = PHOTO_BY_ID.get(photo_id)
+    plan = CharacterPlan("talking_photo", look=photo.look if photo else None, style=style, scale=scale,
+                         offset=_offset(values))
+    if photo is None:
         asset = state_of(call.tenant).assets.get(photo_id)
         if asset is None or asset.kind != "image":
             raise ApiError(400, "talking_photo_not_found", f"Talking photo {photo_id} not found.",
                            field=f"{prefix}.talking_photo_id")  # fmt: skip
-        plan.photo = MediaRef(f"{prefix}.talking_photo_id", "image", data=asset.path.read_bytes())
+        plan.photo = MediaRef(f"{prefix}.talking_photo_id", "image", path=str(asset.path))
     return plan
 
 

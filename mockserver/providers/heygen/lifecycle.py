@@ -8,8 +8,10 @@ import math
 from typing import TYPE_CHECKING
 
 from ...core.jobs import Job, JobPool, JobStatus, PoolFull
+from ...core.workers import CrashPlan
 from ...http.errors import ApiError
 from ...http.fetch import FetchError
+from ...http.probes import crash_plan
 from ...http.routing import Call
 from .catalog import base_url
 from .plan import VideoPlan, fetch_inputs
@@ -74,24 +76,27 @@ def start_video(call: Call, plan: VideoPlan, *, legacy: bool = False) -> Video:
     job.params = video_params(video)
     tenant.jobs[job.id] = job  # with --data-dir this writes the job, params included
     state.videos[job.id] = video
-    state.spawn(_prepare_and_submit(emulator, tenant, video, plan))
+    state.spawn(_prepare_and_submit(emulator, tenant, video, plan, crash_plan(call, "render")))
     return video
 
 
-async def _prepare_and_submit(emulator: Emulator, tenant: Tenant, video: Video, plan: VideoPlan) -> None:
+async def _prepare_and_submit(emulator: Emulator, tenant: Tenant, video: Video, plan: VideoPlan,
+                              crash: CrashPlan | None) -> None:  # fmt: skip
     state = state_of(tenant)
     try:
-        await fetch_inputs(plan, emulator.settings.fetch)
+        video.job.inputs = await fetch_inputs(plan, emulator.settings, tenant.store, tenant.name)
     except FetchError as exc:
         error = VideoError(DOWNLOAD_FAILED, "Invalid video infos", f"download failed: {exc}")
         fail_before_queueing(tenant, video, error)
         finish(emulator, tenant, state, video)
         return
     pool = pool_of(emulator, tenant)
-    work = render_work(video, plan, tenant, seed=emulator.settings.seed)
+    work = render_work(emulator, video, plan, tenant, crash)
     try:
         pool.submit(video.job, work)
     except PoolFull:
+        for path in video.job.inputs:
+            path.unlink(missing_ok=True)
         fail_before_queueing(tenant, video, VideoError(400664, "Video limit exceeded", "too many videos are waiting"))
         finish(emulator, tenant, state, video)
         return

@@ -23,6 +23,7 @@ class HeyGenProvider(Provider):
     name = "heygen"
     spec_name = "heygen"
     default_error_code = "invalid_parameter"
+    worker_modules = ("mockserver.providers.heygen.tasks",)
     client = ClientProfile(base_path="", test_api_key="hg-test", auth_header="X-Api-Key")
 
     def authenticate(self, call: Call) -> None:

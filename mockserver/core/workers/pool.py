@@ -1,0 +1,279 @@
+"""The server side of worker processes: a bounded pool that runs tasks in children and survives them.
+
+`await pool.run(fn, *args, on_event=...)` sends `fn` (a module-level function, called in the child
+as `fn(ctx, *args)`) to an idle worker and returns its result. Large media cross by file: tasks take
+and return paths, never arrays. When a worker dies (a signal, the OOM killer, `os._exit`), only its
+task fails, with `WorkerDied`; the next task gets a fresh worker.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import multiprocessing
+import signal
+import threading
+from collections.abc import Callable, Sequence
+from multiprocessing.context import ForkServerContext
+from multiprocessing.process import BaseProcess
+from multiprocessing.sharedctypes import Synchronized
+from typing import Any, TypeVar, cast
+
+from .child import CrashPlan, WorkerLimits, worker_main
+
+log = logging.getLogger("avatar_emulator")
+
+R = TypeVar("R")
+EventHandler = Callable[[dict[str, Any]], None]
+
+_CONTEXT_LOCK = threading.Lock()
+_PRELOADED: set[str] = set()
+
+
+class WorkerDied(Exception):
+    """The worker process running a task ended before the task did."""
+
+    def __init__(self, pool: str, exitcode: int | None, *, cpu_limit: float | None = None) -> None:
+        self.exitcode = exitcode
+        if exitcode is not None and exitcode < 0:
+            number = -exitcode
+            name = signal.Signals(number).name if number in signal.Signals._value2member_map_ else str(number)
+            if number == signal.SIGXCPU and cpu_limit is not None:
+                why = f"it used more than its {cpu_limit:g} s of CPU time (SIGXCPU)"
+            else:
+                why = f"it was killed by {name}"
+        else:
+            why = f"it exited with code {exitcode}"
+        super().__init__(f"the {pool} worker process died: {why}")
+
+
+class TaskFailed(Exception):
+    """The task raised in its worker. `kind` is "refused" (bad input, `details` from the task),
+    "memory" (the worker's memory limit) or "error" (a bug: `details["traceback"]`)."""
+
+    def __init__(self, kind: str, message: str, details: dict[str, Any]) -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.message = message
+        self.details = details
+
+
+def worker_context(preload: Sequence[str] = ()) -> ForkServerContext:
+    """The forkserver context; `preload` modules are imported once in the fork server, so each new
+    worker starts in milliseconds and shares their pages."""
+    context = multiprocessing.get_context("forkserver")
+    with _CONTEXT_LOCK:
+        wanted = sorted(_PRELOADED | set(preload))
+        if set(wanted) != _PRELOADED:
+            _PRELOADED.update(wanted)
+            context.set_forkserver_preload(wanted)
+    return context
+
+
+class _Worker:
+    """One child process, its pipe, its cancel flag and the thread that reads its messages."""
+
+    def __init__(self, pool: WorkerPool, context: ForkServerContext, limits: WorkerLimits) -> None:
+        self.pool = pool
+        self.conn, child_conn = context.Pipe(duplex=True)
+        self.cancel: Synchronized[int] = context.Value("b", 0, lock=False)
+        self.process: BaseProcess = context.Process(
+            target=worker_main, args=(child_conn, self.cancel, limits), name=f"avatar-emulator {pool.name} worker",
+            daemon=True,
+        )
+        self.process.start()
+        child_conn.close()
+        self.task: _Running | None = None
+        self.alive = True
+        self._reader = threading.Thread(target=self._read, name=f"{pool.name}-worker-reader", daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        while True:
+            try:
+                message = self.conn.recv()
+            except (EOFError, OSError):
+                break
+            running = self.task
+            if running is not None:
+                running.deliver(message)
+        self.process.join(timeout=5)
+        self.alive = False
+        running = self.task
+        self.pool._forget(self, busy=running is not None)
+        if running is not None:
+            running.died(WorkerDied(self.pool.name, self.process.exitcode, cpu_limit=self.pool.limits.cpu_seconds))
+
+    def send(self, running: _Running) -> None:
+        self.task = running
+        self.cancel.value = 0
+        self.conn.send((running.task_id, running.fn, running.args, running.kwargs, running.crash))
+
+    def stop(self, *, kill: bool = False) -> None:
+        if kill:
+            with contextlib.suppress(ProcessLookupError, AttributeError):
+                self.process.kill()
+            return
+        with contextlib.suppress(OSError, BrokenPipeError):
+            self.conn.send(None)
+
+
+class _Running:
+    """A task in flight: its future, resolved from the worker's reader thread."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, task_id: int, fn: Callable[..., Any], args: tuple[Any, ...],
+                 kwargs: dict[str, Any], crash: CrashPlan | None, on_event: EventHandler | None) -> None:
+        self.loop = loop
+        self.task_id = task_id
+        self.fn, self.args, self.kwargs, self.crash = fn, args, kwargs, crash
+        self.on_event = on_event
+        self.future: asyncio.Future[Any] = loop.create_future()
+
+    def _settle(self, apply: Callable[[asyncio.Future[Any]], None]) -> None:
+        def settle() -> None:
+            if not self.future.done():
+                apply(self.future)
+
+        with contextlib.suppress(RuntimeError):  # the loop is closed: nobody waits any more
+            self.loop.call_soon_threadsafe(settle)
+
+    def deliver(self, message: tuple[Any, ...]) -> None:
+        kind, task_id = message[0], message[1]
+        if task_id != self.task_id:
+            return
+        if kind == "event":
+            if self.on_event is not None:
+                handler, event = self.on_event, message[2]
+                with contextlib.suppress(RuntimeError):
+                    self.loop.call_soon_threadsafe(handler, event)
+        elif kind == "done":
+            result = message[2]
+            self._settle(lambda future: future.set_result(result))
+        else:
+            error = TaskFailed(message[2], message[3], message[4])
+            self._settle(lambda future: future.set_exception(error))
+
+    def died(self, error: WorkerDied) -> None:
+        self._settle(lambda future: future.set_exception(error))
+
+
+class WorkerPool:
+    """At most `size` worker processes, started on demand and kept; tasks beyond that wait their turn."""
+
+    def __init__(
+        self, name: str, size: int, *, limits: WorkerLimits | None = None, preload: Sequence[str] = ()
+    ) -> None:
+        self.name = name
+        self.size = max(1, size)
+        self.limits = limits or WorkerLimits()
+        self.preload = tuple(preload)
+        self.replaced = 0
+        """Workers that died and were replaced."""
+        self._idle: list[_Worker] = []
+        self._all: set[_Worker] = set()
+        self._slots: asyncio.Semaphore | None = None
+        self._ids = 0
+        self._closed = False
+        self._lock = threading.Lock()
+
+    def _semaphore(self) -> asyncio.Semaphore:
+        if self._slots is None:
+            self._slots = asyncio.Semaphore(self.size)
+        return self._slots
+
+    def _forget(self, worker: _Worker, *, busy: bool) -> None:
+        """A worker's process ended; one that died with a task counts as replaced."""
+        with self._lock:
+            if worker in self._all:
+                self._all.discard(worker)
+                if worker in self._idle:
+                    self._idle.remove(worker)
+                if busy and not self._closed:
+                    self.replaced += 1
+
+    def _take(self) -> _Worker:
+        with self._lock:
+            while self._idle:
+                worker = self._idle.pop()
+                if worker.alive:
+                    return worker
+        worker = _Worker(self, worker_context(self.preload), self.limits)
+        with self._lock:
+            self._all.add(worker)
+        return worker
+
+    def _give_back(self, worker: _Worker, *, healthy: bool) -> None:
+        worker.task = None
+        with self._lock:
+            if healthy and worker.alive and not self._closed:
+                self._idle.append(worker)
+                return
+        worker.stop(kill=True)
+
+    def prewarm(self) -> None:
+        """Start an idle worker now if there is none (blocking: it waits for the process to start)."""
+        with self._lock:
+            if self._idle or self._closed:
+                return
+        worker = self._take()
+        self._give_back(worker, healthy=True)
+
+    async def run(
+        self,
+        fn: Callable[..., R],
+        *args: Any,
+        on_event: EventHandler | None = None,
+        cancel: asyncio.Event | None = None,
+        crash: CrashPlan | None = None,
+        **kwargs: Any,
+    ) -> R:
+        """Run `fn(ctx, *args, **kwargs)` in a worker; its events go to `on_event` (on this loop).
+
+        Raises WorkerDied, TaskFailed, or asyncio.CancelledError (the worker is then killed).
+        """
+        if self._closed:
+            raise RuntimeError(f"the {self.name} worker pool is closed")
+        async with self._semaphore():
+            worker = await asyncio.to_thread(self._take) if not self._idle else self._take()
+            self._ids += 1
+            running = _Running(asyncio.get_running_loop(), self._ids, fn, args, kwargs, crash, on_event)
+            healthy = False
+            watcher = asyncio.ensure_future(self._watch_cancel(worker, cancel)) if cancel is not None else None
+            try:
+                worker.send(running)
+                result = await running.future
+                healthy = True
+                return cast(R, result)
+            except TaskFailed as failed:
+                healthy = failed.kind != "memory"  # a worker that hit its memory limit may be in a bad state
+                raise
+            finally:
+                if watcher is not None:
+                    watcher.cancel()
+                self._give_back(worker, healthy=healthy and not (cancel is not None and cancel.is_set()))
+
+    @staticmethod
+    async def _watch_cancel(worker: _Worker, cancel: asyncio.Event) -> None:
+        await cancel.wait()
+        worker.cancel.value = 1
+
+    def stats(self) -> dict[str, Any]:
+        with self._lock:
+            workers = list(self._all)
+        return {"name": self.name, "size": self.size, "workers": len(workers),
+                "busy": sum(1 for w in workers if w.task is not None), "replaced": self.replaced,
+                "pids": [w.process.pid for w in workers]}
+
+    def close(self) -> None:
+        """Stop every worker (busy ones are killed)."""
+        with self._lock:
+            self._closed = True
+            workers = list(self._all)
+            self._idle.clear()
+        for worker in workers:
+            worker.stop(kill=worker.task is not None)
+        for worker in workers:
+            worker.process.join(timeout=2)
+            if worker.process.is_alive():
+                worker.stop(kill=True)

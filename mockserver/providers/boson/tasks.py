@@ -1,0 +1,139 @@
+"""What Boson sends to worker processes: decode inputs, render videos, speak. Runs in the children.
+
+Every function takes the child's `TaskContext` first, and paths (never arrays) for media.
+Anything wrong with the user's media is raised as `TaskRefused`, with a message for the user.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from reference_engine import SAMPLE_RATE
+from reference_engine.audio import decode_audio, probe_audio
+from reference_engine.audio_formats import encode_audio, pcm_s16le
+from reference_engine.errors import MediaError
+from reference_engine.image import decode_image
+from reference_engine.render import RenderJob, remux_faststart, render_fmp4
+from reference_engine.tts import synthesize, synthesize_chunks
+
+from ...core.workers import TaskContext, TaskRefused
+
+MAX_CHANNELS = 8
+SAMPLE_RATES = (8_000, 192_000)
+
+
+@dataclass(frozen=True)
+class SpeechSpec:
+    text: str
+    voice: str = "default"
+    ref_audio: str | None = None
+    """A decoded reference voice (.npy float32 24 kHz), for voice cloning."""
+
+
+@dataclass(frozen=True)
+class RenderSpec:
+    image: str
+    """The decoded portrait (.npy, RGB uint8)."""
+    width: int
+    height: int
+    fmp4: str
+    mp4: str
+    seed: int = 0
+    audio: str | None = None
+    """The decoded speech (.npy float32 24 kHz); None: speak `tts`."""
+    tts: SpeechSpec | None = None
+
+
+def _refuse(exc: MediaError) -> TaskRefused:
+    return TaskRefused(exc.message, reason=exc.reason)
+
+
+def decode_image_file(ctx: TaskContext, source: str, target: str) -> tuple[int, int]:
+    """Decode an uploaded image (its size checked from the header first); save it as RGB .npy."""
+    ctx.reached("probe")
+    try:
+        rgb = decode_image(Path(source).read_bytes())
+    except MediaError as exc:
+        raise _refuse(exc) from None
+    except MemoryError:
+        raise
+    except Exception as exc:  # whatever a hostile file makes a decoder raise is still the file's fault
+        raise TaskRefused(f"the image could not be decoded ({type(exc).__name__})", reason="undecodable") from None
+    np.save(target, rgb, allow_pickle=False)
+    return rgb.shape[1], rgb.shape[0]
+
+
+def decode_audio_file(ctx: TaskContext, source: str, target: str, max_seconds: float) -> int:
+    """Check an uploaded audio's header (channels, rate, duration), decode it to 24 kHz mono .npy;
+    returns the number of samples."""
+    ctx.reached("probe")
+    data = Path(source).read_bytes()
+    try:
+        info = probe_audio(data)
+        if info.channels > MAX_CHANNELS:
+            raise TaskRefused(f"the audio has {info.channels} channels; at most {MAX_CHANNELS} are accepted",
+                              reason="channels")
+        if not SAMPLE_RATES[0] <= info.sample_rate <= SAMPLE_RATES[1]:
+            raise TaskRefused(f"the audio's sample rate is {info.sample_rate} Hz; "
+                              f"{SAMPLE_RATES[0]}-{SAMPLE_RATES[1]} Hz are accepted", reason="sample_rate")
+        if info.duration is not None and info.duration > max_seconds + 0.05:
+            raise TaskRefused(f"the audio lasts {info.duration:.1f} s; at most {max_seconds:g} s is allowed",
+                              reason="too_long")
+        samples = decode_audio(data, max_seconds=max_seconds)
+    except MediaError as exc:
+        raise _refuse(exc) from None
+    except TaskRefused:
+        raise
+    except MemoryError:
+        raise
+    except Exception as exc:
+        raise TaskRefused(f"the audio could not be decoded ({type(exc).__name__})", reason="undecodable") from None
+    np.save(target, samples.astype(np.float32, copy=False), allow_pickle=False)
+    return int(samples.shape[0])
+
+
+def _speech(spec: SpeechSpec, seed: int) -> np.ndarray:
+    ref = None if spec.ref_audio is None else np.load(spec.ref_audio)
+    return synthesize(spec.text, spec.voice, seed=seed, ref_audio=ref)
+
+
+def render_video(ctx: TaskContext, spec: RenderSpec) -> float:
+    """Speak (if text), render and store the fMP4 (fragment by fragment) and the MP4; returns seconds."""
+    ctx.reached("render")
+    if spec.audio is not None:
+        audio = np.load(spec.audio)
+    else:
+        assert spec.tts is not None
+        audio = _speech(spec.tts, spec.seed)
+    seconds = audio.shape[0] / SAMPLE_RATE
+    ctx.emit(media_seconds=seconds)
+    image = np.load(spec.image)
+    job = RenderJob(image=image, audio=audio, width=spec.width, height=spec.height, seed=spec.seed)
+    with open(spec.fmp4, "wb") as out:
+        for fragment in render_fmp4(job, progress=lambda f: ctx.progress(f * 0.97), cancel=ctx.cancel):
+            out.write(fragment.data)
+            out.flush()
+            ctx.emit(fragment=(out.tell(), fragment.media_end))
+            if fragment.index:
+                ctx.reached("fragment")
+    if ctx.cancel.is_set():
+        raise TaskRefused("the render was cancelled")
+    remux_faststart(spec.fmp4, spec.mp4)
+    return seconds
+
+
+def speech_file(ctx: TaskContext, spec: SpeechSpec, seed: int, fmt: str, target: str) -> None:
+    """Speak `spec` and write it encoded as `fmt`."""
+    ctx.reached("render")
+    Path(target).write_bytes(encode_audio(_speech(spec, seed), fmt))
+
+
+def speech_pcm(ctx: TaskContext, spec: SpeechSpec, seed: int) -> None:
+    """Speak `spec` as 24 kHz s16le PCM, sent as events ({"pcm": bytes}) while it is synthesized."""
+    ctx.reached("render")
+    ref = None if spec.ref_audio is None else np.load(spec.ref_audio)
+    for piece in synthesize_chunks(spec.text, spec.voice, seed=seed, ref_audio=ref):
+        ctx.emit(pcm=pcm_s16le(piece))
