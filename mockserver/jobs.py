@@ -66,6 +66,8 @@ class Job:
     compute: Compute = field(default_factory=Compute)
     fragments: FragmentLog | None = None
     files: dict[str, Path] = field(default_factory=dict)
+    log: list[str] = field(default_factory=list)
+    """What the render engine noted about the result (e.g. no face found), for GET /_emulator/state."""
     started: asyncio.Event = field(default_factory=asyncio.Event)
     finished: asyncio.Event = field(default_factory=asyncio.Event)
 

@@ -46,7 +46,8 @@ def render_work(job: Job, plan: RenderPlan) -> Work:
         render = RenderJob(image=plan.image, audio=audio, width=plan.width, height=plan.height, seed=plan.seed)
         fragments = job.fragments
         with job.files["fmp4"].open("wb") as out:
-            for fragment in render_fmp4(render, progress=lambda f: ctx.progress(f * 0.97), cancel=ctx.cancel):
+            for fragment in render_fmp4(render, progress=lambda f: ctx.progress(f * 0.97), cancel=ctx.cancel,
+                                        on_note=job.log.append):  # fmt: skip
                 out.write(fragment.data)
                 out.flush()
                 if fragments is not None:

@@ -155,7 +155,8 @@ def render_work(video: Video, plan: VideoPlan, tenant: Tenant, *, seed: int) -> 
         outputs = Outputs(Path(files["video.mp4"]), Path(files["thumbnail.jpg"]), Path(files["preview.gif"]),
                           Path(files["caption.mp4"]) if plan.caption_video else None)  # fmt: skip
         try:
-            result = render_production(production, outputs, progress=ctx.progress, cancel=ctx.cancel)
+            result = render_production(production, outputs, progress=ctx.progress, cancel=ctx.cancel,
+                                       on_note=ctx.job.log.append)  # fmt: skip
         except RenderCancelled:
             raise RenderFailure("the render was cancelled") from None
         except MediaError as exc:
