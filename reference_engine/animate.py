@@ -200,9 +200,9 @@ class FaceAnimator:
                 plane[y0 // sub : y1 // sub, x0 // sub : x1 // sub] = part
         mouth, lid = self.levels(i)
         if mouth > 0:
-            apply_edits(planes, self._base_planes, self.mouth.edits(mouth), dx, dy)
+            apply_edits(planes, self.mouth.edits(mouth), dx, dy)
         if lid > 0:
-            apply_edits(planes, self._base_planes, self.lids.edits(lid), dx, dy)
+            apply_edits(planes, self.lids.edits(lid), dx, dy)
         return buf
 
     def yuv_frames(self, *, ring: int = 0) -> Iterator[np.ndarray]:

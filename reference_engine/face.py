@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .landmarks import MIN_FACE_SCORE, Roi, detect_faces, face_mesh, roi_from_detection
+from .landmarks import DETECTION_LEVELS, MIN_FACE_SCORE, Detection, Roi, detect_faces, face_mesh, roi_from_detection
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +41,7 @@ INNER_LIPS = (13, 14)
 # Where features sit inside a face box (fractions of the box), for faces known only by their box.
 _EYE_Y, _EYE_DX, _EYE_W, _EYE_H = 0.40, 0.19, 0.22, 0.11
 _MOUTH_Y, _MOUTH_W, _MOUTH_H = 0.77, 0.40, 0.16
+_CANDIDATES = 3  # detections per level checked with the face mesh
 
 
 @dataclass(frozen=True, eq=False)
@@ -124,33 +125,34 @@ def fallback_face(width: int, height: int) -> FaceBox:
     return FaceBox(x, y, side, side, False)
 
 
-def _choose(width: int, height: int, sizes: list[float], centres: list[tuple[float, float]]) -> int:
-    """Index of the largest, most central face: size weighed down by up to 25% for distance from the centre."""
+def _ranked(width: int, height: int, found: list[Detection]) -> list[Detection]:
+    """Largest and most central first: size weighed down by up to 25% for distance from the centre."""
     half_diag = np.hypot(width, height) / 2
 
-    def key(i: int) -> float:
-        d = np.hypot(centres[i][0] - width / 2, centres[i][1] - height / 2) / half_diag
-        return sizes[i] * (1.0 - 0.25 * min(1.0, d))
+    def key(d: Detection) -> float:
+        off = np.hypot(d.cx - width / 2, d.cy - height / 2) / half_diag
+        return max(d.w, d.h) * (1.0 - 0.25 * min(1.0, float(off)))
 
-    return max(range(len(sizes)), key=key)
+    return sorted(found, key=key, reverse=True)
 
 
 def locate_face(rgb: np.ndarray) -> FaceBox:
     """The largest, most central face of an RGB image with its landmarks; never raises.
 
-    Returns fallback_face (detected=False) when there is no face the face mesh agrees is one.
+    Each detection level (whole image, then finer tiles) offers up to _CANDIDATES faces, best first;
+    the first the face mesh agrees is a face wins. Returns fallback_face (detected=False) otherwise.
     """
     height, width = rgb.shape[:2]
     try:
         if min(height, width) < 24:
             return fallback_face(width, height)
-        found = detect_faces(np.ascontiguousarray(rgb, dtype=np.uint8))
-        if found:
-            best = found[_choose(width, height, [max(d.w, d.h) for d in found], [(d.cx, d.cy) for d in found])]
-            mesh = face_mesh(rgb, roi_from_detection(best))
-            if mesh.score >= MIN_FACE_SCORE:
-                return face_from_points(mesh.points, mesh.score)
-            log.info("the face mesh found no face where BlazeFace saw one (score %.2f)", mesh.score)
+        image = np.ascontiguousarray(rgb, dtype=np.uint8)
+        for parts in DETECTION_LEVELS:
+            for candidate in _ranked(width, height, detect_faces(image, parts))[:_CANDIDATES]:
+                mesh = face_mesh(image, roi_from_detection(candidate))
+                if mesh.score >= MIN_FACE_SCORE:
+                    return face_from_points(mesh.points, mesh.score)
+                log.info("the face mesh sees no face where BlazeFace saw one (score %.2f)", mesh.score)
         log.info("no face found in the %dx%d image", width, height)
     except Exception:  # the detector must never fail a job
         log.exception("face detection failed")

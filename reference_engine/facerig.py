@@ -35,7 +35,7 @@ from .warp import Box, FaceFrame, Fill, Knots, PlaneEdit, build_edits
 
 INNER_MOUTH_YUV = (30, 125, 140)  # the back of the mouth: dark, a little red
 TONGUE_YUV = (62, 118, 158)  # toward the lower lip: a dim red
-MAX_OPENING = 0.22  # the jaw drops at most this fraction of the mouth's width
+MAX_OPENING = 0.20  # the jaw drops at most this fraction of the mouth's width
 LIP_LIFT = 0.12  # the upper lip rises this fraction of the jaw drop
 EYELID_LEVELS = 10
 

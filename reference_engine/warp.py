@@ -126,8 +126,8 @@ def build_edits(frame: FaceFrame, knots: Knots, box: Box, fill: Fill | None = No
         sv = np.where(inside, source_rows(v, dst, src), v)
         sx, sy = frame.to_image(u, sv)
         off = (sub - 1) / 2
-        mx = ((sx - off) / sub).astype(np.float32)
-        my = ((sy - off) / sub).astype(np.float32)
+        mx = ((sx - off) / sub - box.x0 // sub).astype(np.float32)  # relative to the box: the warp reads the
+        my = ((sy - off) / sub - box.y0 // sub).astype(np.float32)  # frame being drawn, wherever the head is
         map1, map2 = cv2.convertMaps(mx, my, cv2.CV_16SC2)
         keep = add = None
         if fill is not None:
@@ -138,12 +138,17 @@ def build_edits(frame: FaceFrame, knots: Knots, box: Box, fill: Fill | None = No
     return edits
 
 
-def apply_edits(planes: Planes, base: Planes, edits: list[PlaneEdit], dx: int, dy: int) -> None:
-    """Draw cached edits of the still `base` into `planes`, moved by an even (dx, dy)."""
+def apply_edits(planes: Planes, edits: list[PlaneEdit], dx: int, dy: int) -> None:
+    """Apply cached edits in place to a frame whose face has moved by an even (dx, dy).
+
+    Each edit warps its box of the frame as it is (the moved head, feathered into the background),
+    so where the warp fades out it meets that frame without a seam.
+    """
     for e in edits:
         sub = SUBSAMPLING[e.plane]
-        out = cv2.remap(base[e.plane], e.map1, e.map2, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        r, c = e.row + dy // sub, e.col + dx // sub
+        window = planes[e.plane][r : r + e.map2.shape[0], c : c + e.map2.shape[1]]
+        out = cv2.remap(window, e.map1, e.map2, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
         if e.keep is not None and e.add is not None:
             out = (out * e.keep + e.add).astype(np.uint8)
-        r, c = e.row + dy // sub, e.col + dx // sub
-        planes[e.plane][r : r + out.shape[0], c : c + out.shape[1]] = out
+        window[...] = out
