@@ -31,11 +31,12 @@ from .face import (
     RIGHT_EYE_UPPER,
     FaceBox,
 )
-from .warp import Box, FaceFrame, Fill, Knots, PlaneEdit, build_edits
+from .warp import SUBSAMPLING, Box, FaceFrame, Knots, PlaneEdit, build_edits, plane_edit, source_rows
 
 INNER_MOUTH_YUV = (30, 125, 140)  # the back of the mouth: dark, a little red
 TONGUE_YUV = (62, 118, 158)  # toward the lower lip: a dim red
 MAX_OPENING = 0.20  # the jaw drops at most this fraction of the mouth's width
+MAX_LEVELS = 12  # cached openings at most (finer steps than a pixel are not seen)
 LIP_LIFT = 0.12  # the upper lip rises this fraction of the jaw drop
 EYELID_LEVELS = 10
 
@@ -56,7 +57,7 @@ class MouthRig:
         f = self.frame
         self.half = max(2.0, float(np.hypot(*(pts[MOUTH_CORNERS[1]] - pts[MOUTH_CORNERS[0]]))) / 2)
         self.max_drop = max(2.0, MAX_OPENING * 2 * self.half)
-        self.levels = max(1, round(self.max_drop))
+        self.levels = int(np.clip(round(self.max_drop), 1, MAX_LEVELS))
         reach = 1.75 * self.half
         self.us = np.linspace(-reach, reach, 49)
         us = self.us
@@ -76,46 +77,50 @@ class MouthRig:
         x0, x1, y0, y1 = f.bounds(-reach, reach, float(self.top.min()), float((self.bottom + self.max_drop).max()))
         self.box = Box.around(x0, x1, y0, y1, width, height, margin)
         self._cache: dict[int, list[PlaneEdit]] = {}
+        self._grid: dict[int, dict[str, np.ndarray]] = {}
 
     def drop(self, level: int) -> float:
         return level * self.max_drop / self.levels
 
-    def knots(self, level: int) -> Knots:
+    def _pixels(self, plane: int) -> dict[str, np.ndarray]:
+        """Per pixel of the box in `plane`: its (u, v) and every level-independent row, interpolated once."""
+        if plane not in self._grid:
+            assert self.box is not None
+            u, v = self.frame.to_face(*self.box.grid(SUBSAMPLING[plane]))
+            rows = {"top": self.top, "upper": self.upper, "lower": self.lower, "jaw": self.jaw,
+                    "bottom": self.bottom, "t": self.t, "h": self.h}  # fmt: skip
+            out = {name: np.interp(u, self.us, row) for name, row in rows.items()}
+            out["u"], out["v"] = u, v
+            out["inside"] = (u >= self.us[0]) & (u <= self.us[-1])
+            self._grid[plane] = out
+        return self._grid[plane]
+
+    def _plane(self, plane: int, level: int) -> PlaneEdit:
+        """Rows [top, upper, upper + band, lower, jaw, bottom] go to [top, upper - lift, lower - lift,
+        lower + d*t, jaw + d*h, bottom]; the dark inner mouth fills [lower - lift, lower + d*t]."""
+        assert self.box is not None
+        g = self._pixels(plane)
         d = self.drop(level)
-        lift = LIP_LIFT * d * self.t
-        band = self.lower - self.upper  # what shows between the lips at rest (teeth) moves with the upper lip
-        lip, chin = self.lower + d * self.t, self.jaw + d * self.h
-        dst = np.maximum.accumulate(np.stack([self.top, self.upper - lift, self.lower - lift, lip, chin, self.bottom]))
-        src = np.stack([self.top, self.upper, self.upper + band, self.lower, self.jaw, self.bottom])
-        return self.us, dst, src
-
-    def inner_mouth(self, level: int) -> Fill:
-        """The dark inner mouth: between the lifted upper teeth line and the dropped lower lip."""
-        d = self.drop(level)
-        us, edge = self.us, self.edge
-        gap_top = self.lower - LIP_LIFT * d * self.t
-        gap_bottom = self.lower + d * self.t
-
-        def alpha(u: np.ndarray, v: np.ndarray) -> np.ndarray:
-            g0, g1 = np.interp(u, us, gap_top), np.interp(u, us, gap_bottom)
-            inside = np.clip((v - g0) / edge + 0.5, 0.0, 1.0) * np.clip((g1 - v) / edge + 0.5, 0.0, 1.0)
-            depth = np.clip((g1 - g0) / (3.0 * edge), 0.0, 1.0)  # a sliver of a gap is only shaded
-            return inside * (0.35 + 0.6 * depth) * (np.abs(u) < self.half)
-
-        def colour(u: np.ndarray, v: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-            g0, g1 = np.interp(u, us, gap_top), np.interp(u, us, gap_bottom)
-            low = np.clip(((v - g0) / np.maximum(g1 - g0, 1e-6) - 0.5) / 0.5, 0.0, 1.0) ** 2 * 0.7
-            back, tongue = INNER_MOUTH_YUV, TONGUE_YUV
-            y, cb, cr = (back[k] + low * (tongue[k] - back[k]) for k in range(3))
-            return y, cb, cr
-
-        return Fill(alpha, colour)
+        lift = LIP_LIFT * d * g["t"]
+        lip, chin = g["lower"] + d * g["t"], g["jaw"] + d * g["h"]
+        dst = list(np.maximum.accumulate(np.stack([g["top"], g["upper"] - lift, g["lower"] - lift, lip, chin,
+                                                   g["bottom"]])))  # fmt: skip
+        src = [g["top"], g["upper"], g["lower"], g["lower"], g["jaw"], g["bottom"]]
+        v = g["v"]
+        sv = np.where(g["inside"], source_rows(v, dst, src), v)
+        gap0, gap1 = g["lower"] - lift, lip
+        edge = self.edge
+        inside = np.clip((v - gap0) / edge + 0.5, 0.0, 1.0) * np.clip((gap1 - v) / edge + 0.5, 0.0, 1.0)
+        depth = np.clip((gap1 - gap0) / (3.0 * edge), 0.0, 1.0)  # a sliver of a gap is only shaded
+        alpha = inside * (0.35 + 0.6 * depth) * (np.abs(g["u"]) < self.half)
+        low = np.clip(((v - gap0) / np.maximum(gap1 - gap0, 1e-6) - 0.5) / 0.5, 0.0, 1.0) ** 2 * 0.7
+        value = INNER_MOUTH_YUV[plane] + low * (TONGUE_YUV[plane] - INNER_MOUTH_YUV[plane])
+        return plane_edit(self.frame, self.box, plane, g["u"], sv, (alpha, value))
 
     def edits(self, level: int) -> list[PlaneEdit]:
         """Plane edits that open the mouth to `level` (0 < level <= levels)."""
         if level not in self._cache:
-            self._cache[level] = [] if self.box is None else build_edits(self.frame, self.knots(level), self.box,
-                                                                         self.inner_mouth(level))  # fmt: skip
+            self._cache[level] = [] if self.box is None else [self._plane(p, level) for p in range(3)]
         return self._cache[level]
 
 

@@ -113,28 +113,35 @@ class PlaneEdit:
     add: np.ndarray | None = None
 
 
+def plane_edit(frame: FaceFrame, box: Box, plane: int, u: np.ndarray, src_v: np.ndarray,
+               paint: tuple[np.ndarray, np.ndarray] | None = None) -> PlaneEdit:  # fmt: skip
+    """The edit of one plane: pixel (u, v) of `box` shows the source point (u, src_v); `paint` is an
+    optional (alpha, value) pair painted over the result."""
+    sub = SUBSAMPLING[plane]
+    sx, sy = frame.to_image(u, src_v)
+    off = (sub - 1) / 2
+    mx = ((sx - off) / sub - box.x0 // sub).astype(np.float32)  # relative to the box: the warp reads the
+    my = ((sy - off) / sub - box.y0 // sub).astype(np.float32)  # frame being drawn, wherever the head is
+    map1, map2 = cv2.convertMaps(mx, my, cv2.CV_16SC2)
+    keep = add = None
+    if paint is not None:
+        alpha = np.clip(paint[0], 0.0, 1.0).astype(np.float32)
+        keep, add = 1.0 - alpha, alpha * paint[1].astype(np.float32) + np.float32(0.5)
+    return PlaneEdit(plane, box.y0 // sub, box.x0 // sub, map1, map2, keep, add)
+
+
 def build_edits(frame: FaceFrame, knots: Knots, box: Box, fill: Fill | None = None) -> list[PlaneEdit]:
     """The three planes' edits for one warp of `box`, and an optional fill painted over the warped pixels."""
     us, dst_k, src_k = knots
     edits = []
     for p, sub in enumerate(SUBSAMPLING):
-        x, y = box.grid(sub)
-        u, v = frame.to_face(x, y)
+        u, v = frame.to_face(*box.grid(sub))
         dst = [np.interp(u, us, row) for row in dst_k]
         src = [np.interp(u, us, row) for row in src_k]
         inside = (u >= us[0]) & (u <= us[-1])
         sv = np.where(inside, source_rows(v, dst, src), v)
-        sx, sy = frame.to_image(u, sv)
-        off = (sub - 1) / 2
-        mx = ((sx - off) / sub - box.x0 // sub).astype(np.float32)  # relative to the box: the warp reads the
-        my = ((sy - off) / sub - box.y0 // sub).astype(np.float32)  # frame being drawn, wherever the head is
-        map1, map2 = cv2.convertMaps(mx, my, cv2.CV_16SC2)
-        keep = add = None
-        if fill is not None:
-            alpha = np.clip(fill.alpha(u, v), 0.0, 1.0).astype(np.float32)
-            value = fill.colour(u, v)[p].astype(np.float32)
-            keep, add = 1.0 - alpha, alpha * value + np.float32(0.5)
-        edits.append(PlaneEdit(p, box.y0 // sub, box.x0 // sub, map1, map2, keep, add))
+        paint = None if fill is None else (fill.alpha(u, v), fill.colour(u, v)[p])
+        edits.append(plane_edit(frame, box, p, u, sv, paint))
     return edits
 
 
