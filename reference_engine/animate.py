@@ -15,7 +15,7 @@ import cv2
 import numpy as np
 
 from . import FPS, SAMPLE_RATE
-from .face import FaceBox, locate_face, with_landmarks
+from .face import LIPS_OUTER_LOWER, LIPS_OUTER_UPPER, FaceBox, locate_face, with_landmarks
 from .facerig import EyelidRig, MouthRig
 from .warp import Planes, apply_edits
 
@@ -111,12 +111,21 @@ class FaceAnimator:
         amplitude = int(np.clip(fw * 0.012, 1.0, 6.0))
         self.shifts = head_path(self.n_frames, seed, amplitude, self.openness)
         margin = int(np.abs(self.shifts).max(initial=0)) + 2
-        self.mouth = MouthRig(self.face, w, h, margin)
+        self.mouth = MouthRig(self.face, w, h, margin, self._lips_uv())
         self.lids = EyelidRig(self.face, w, h, margin)
         # head region: the face grown to take in hair, ears and chin
         self._head = (*_span(self.face.x - 0.2 * fw, self.face.x + 1.2 * fw, w),
                       *_span(self.face.y - 0.3 * fh, self.face.y + 1.25 * fh, h))  # fmt: skip
         self._dirty = self._dirty_box(margin)
+
+    def _lips_uv(self) -> tuple[float, float]:
+        """Median chroma of the picture under the outer lip landmarks."""
+        assert self.face.points is not None
+        pts = self.face.points[list(LIPS_OUTER_UPPER + LIPS_OUTER_LOWER)] / 2
+        cols = np.clip(np.round(pts[:, 0]).astype(int), 0, self.width // 2 - 1)
+        rows = np.clip(np.round(pts[:, 1]).astype(int), 0, self.height // 2 - 1)
+        _, u, v = self._base_planes
+        return float(np.median(u[rows, cols])), float(np.median(v[rows, cols]))
 
     @property
     def animated(self) -> bool:
@@ -217,6 +226,17 @@ class FaceAnimator:
                 yield self.render_into(i, buffers[i % ring], reused=i >= ring)
             else:
                 yield self.render_into(i, np.empty_like(self.base))
+
+    def pose(self, mouth: float, eyes: float) -> np.ndarray:
+        """The portrait as RGB with the mouth open by `mouth` and the eyes closed by `eyes` (0..1), head still."""
+        buf = self.base.copy()
+        if self.mouth is not None and self.lids is not None:
+            planes = self.planes(buf)
+            if (m := round(np.clip(mouth, 0.0, 1.0) * self.mouth.levels)) > 0:
+                apply_edits(planes, self.mouth.edits(m), 0, 0)
+            if (e := round(np.clip(eyes, 0.0, 1.0) * self.lids.levels)) > 0:
+                apply_edits(planes, self.lids.edits(e), 0, 0)
+        return cv2.cvtColor(buf, cv2.COLOR_YUV2RGB_I420)
 
     def rgb_frame(self, i: int) -> np.ndarray:
         """Frame i as RGB uint8 HxWx3 (slower: for compositing onto other backgrounds)."""

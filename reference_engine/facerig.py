@@ -33,8 +33,7 @@ from .face import (
 )
 from .warp import SUBSAMPLING, Box, FaceFrame, Knots, PlaneEdit, build_edits, plane_edit, source_rows
 
-INNER_MOUTH_YUV = (30, 125, 140)  # the back of the mouth: dark, a little red
-TONGUE_YUV = (62, 118, 158)  # toward the lower lip: a dim red
+INNER_MOUTH_Y, TONGUE_Y = 30, 62  # the back of the mouth is dark; toward the lower lip, a dim tongue
 MAX_OPENING = 0.20  # the jaw drops at most this fraction of the mouth's width
 MAX_LEVELS = 12  # cached openings at most (finer steps than a pixel are not seen)
 LIP_LIFT = 0.12  # the upper lip rises this fraction of the jaw drop
@@ -49,10 +48,15 @@ def _interp(frame: FaceFrame, points: np.ndarray, us: np.ndarray) -> np.ndarray:
 class MouthRig:
     """Jaw-and-lip opening of one face, cached per integer level (1 level = about 1 pixel of drop)."""
 
-    def __init__(self, face: FaceBox, width: int, height: int, margin: int) -> None:
+    def __init__(self, face: FaceBox, width: int, height: int, margin: int,
+                 lips_uv: tuple[float, float] = (150.0, 160.0)) -> None:  # fmt: skip
+        """lips_uv: the lips' chroma in the picture; the inner mouth takes its hue from them (none on grey)."""
         pts = face.points
         if pts is None:
             raise ValueError("the mouth rig needs the face's landmarks")
+        u0, v0 = lips_uv[0] - 128.0, lips_uv[1] - 128.0
+        self.inner = (INNER_MOUTH_Y, 128.0 + 0.4 * u0, 128.0 + 0.5 * v0)
+        self.tongue = (TONGUE_Y, 128.0 + 0.7 * u0, 128.0 + 1.0 * v0)
         self.frame = FaceFrame.through(pts[MOUTH_CORNERS[0]], pts[MOUTH_CORNERS[1]])
         f = self.frame
         self.half = max(2.0, float(np.hypot(*(pts[MOUTH_CORNERS[1]] - pts[MOUTH_CORNERS[0]]))) / 2)
@@ -114,7 +118,7 @@ class MouthRig:
         depth = np.clip((gap1 - gap0) / (3.0 * edge), 0.0, 1.0)  # a sliver of a gap is only shaded
         alpha = inside * (0.35 + 0.6 * depth) * (np.abs(g["u"]) < self.half)
         low = np.clip(((v - gap0) / np.maximum(gap1 - gap0, 1e-6) - 0.5) / 0.5, 0.0, 1.0) ** 2 * 0.7
-        value = INNER_MOUTH_YUV[plane] + low * (TONGUE_YUV[plane] - INNER_MOUTH_YUV[plane])
+        value = self.inner[plane] + low * (self.tongue[plane] - self.inner[plane])
         return plane_edit(self.frame, self.box, plane, g["u"], sv, (alpha, value))
 
     def edits(self, level: int) -> list[PlaneEdit]:

@@ -170,3 +170,16 @@ def test_a_photo_without_a_face_is_left_still() -> None:
     assert all(np.array_equal(f, frames[0]) for f in frames[1:])
     first = luma(r.frames[0])
     assert max(float(np.abs(luma(f) - first).mean()) for f in r.frames) < 3.0  # decoded: codec noise on fur only
+
+
+def test_gallery_contact_sheets() -> None:
+    from reference_engine.gallery import STATES, TILE, contact_sheet
+
+    sheet = np.asarray(contact_sheet(astronaut(), "astronaut"))
+    assert sheet.shape[1] == TILE * len(STATES)
+    tiles = [sheet[22 : 22 + TILE, i * TILE : (i + 1) * TILE].astype(np.float32) for i in range(len(STATES))]
+    rest, half, full, blink = (luma(t.astype(np.uint8)) for t in tiles)
+    lower, upper = slice(TILE // 2, TILE), slice(0, TILE // 2)
+    assert (rest - full)[lower].sum() > (rest - half)[lower].sum() > 0  # wider open is darker, low in the face
+    assert np.abs(blink - rest)[upper].mean() > np.abs(blink - rest)[lower].mean()  # the blink is up at the eyes
+    assert np.asarray(contact_sheet(cat(), "cat")).shape[1] == TILE  # no face: the still photo alone
