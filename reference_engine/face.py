@@ -84,12 +84,6 @@ class FaceBox:
         return (_region(self.points, RIGHT_EYE_UPPER + RIGHT_EYE_LOWER),
                 _region(self.points, LEFT_EYE_UPPER + LEFT_EYE_LOWER))  # fmt: skip
 
-    def point(self, index: int) -> np.ndarray:
-        """Landmark `index` as (x, y) float64; needs the landmarks."""
-        if self.points is None:
-            raise ValueError("the face has no landmarks yet")
-        return self.points[index].astype(np.float64)
-
     def scaled(self, scale: float, dx: float = 0.0, dy: float = 0.0) -> FaceBox:
         """This face in another image where a point p maps to p * scale - (dx, dy)."""
         points = None if self.points is None else (self.points * scale - np.array([dx, dy])).astype(np.float32)

@@ -8,7 +8,6 @@ the displacement fades to nothing where source and destination knots coincide.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import cv2
@@ -93,14 +92,6 @@ def source_rows(v: np.ndarray, dst: list[np.ndarray], src: list[np.ndarray]) -> 
 
 
 @dataclass(frozen=True)
-class Fill:
-    """Paint over a warp: opacity and (Y, U, V) colour, both functions of face-frame (u, v) arrays."""
-
-    alpha: Callable[[np.ndarray, np.ndarray], np.ndarray]
-    colour: Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray, np.ndarray]]
-
-
-@dataclass(frozen=True)
 class PlaneEdit:
     """One plane's cached edit: remap maps for its box, and an optional blend (out * keep + add)."""
 
@@ -130,8 +121,8 @@ def plane_edit(frame: FaceFrame, box: Box, plane: int, u: np.ndarray, src_v: np.
     return PlaneEdit(plane, box.y0 // sub, box.x0 // sub, map1, map2, keep, add)
 
 
-def build_edits(frame: FaceFrame, knots: Knots, box: Box, fill: Fill | None = None) -> list[PlaneEdit]:
-    """The three planes' edits for one warp of `box`, and an optional fill painted over the warped pixels."""
+def build_edits(frame: FaceFrame, knots: Knots, box: Box) -> list[PlaneEdit]:
+    """The three planes' edits for the knot warp `knots` of `box`."""
     us, dst_k, src_k = knots
     edits = []
     for p, sub in enumerate(SUBSAMPLING):
@@ -140,8 +131,7 @@ def build_edits(frame: FaceFrame, knots: Knots, box: Box, fill: Fill | None = No
         src = [np.interp(u, us, row) for row in src_k]
         inside = (u >= us[0]) & (u <= us[-1])
         sv = np.where(inside, source_rows(v, dst, src), v)
-        paint = None if fill is None else (fill.alpha(u, v), fill.colour(u, v)[p])
-        edits.append(plane_edit(frame, box, p, u, sv, paint))
+        edits.append(plane_edit(frame, box, p, u, sv))
     return edits
 
 
