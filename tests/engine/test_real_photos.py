@@ -11,6 +11,7 @@ from __future__ import annotations
 import itertools
 from dataclasses import dataclass
 from functools import cache
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -183,3 +184,17 @@ def test_gallery_contact_sheets() -> None:
     assert (rest - full)[lower].sum() > (rest - half)[lower].sum() > 0  # wider open is darker, low in the face
     assert np.abs(blink - rest)[upper].mean() > np.abs(blink - rest)[lower].mean()  # the blink is up at the eyes
     assert np.asarray(contact_sheet(cat(), "cat")).shape[1] == TILE  # no face: the still photo alone
+
+
+def test_a_talking_photo_goes_through_the_landmark_path(tmp_path: Path) -> None:
+    """HeyGen's uploaded photos: the face is found with its landmarks; a faceless photo is noted per scene."""
+    from reference_engine.layout import Character, place
+    from reference_engine.scenes import Outputs, Production, Scene, render_production
+
+    placed = place(Character(astronaut(), kind="talking_photo"), 320, 320)
+    assert placed is not None and placed.face is not None and placed.face.points is not None
+    notes: list[str] = []
+    photos = (astronaut(), cat())
+    scenes = [Scene(speech_like(0.4), character=Character(image, kind="talking_photo")) for image in photos]
+    render_production(Production(scenes, 160, 160), Outputs(tmp_path / "v.mp4"), on_note=notes.append)
+    assert notes == ["scene 2: no face found in the image: the video shows it still, with no facial animation"]
