@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test bench load soak lint install clean
+.PHONY: run test bench load soak lint install clean gallery
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -26,6 +26,9 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/avatar-emulator bench --out bench/results.json
+
+gallery: $(STAMP)
+	$(BIN)/python -m reference_engine.gallery --out docs/gallery
 
 load: $(STAMP)
 	$(BIN)/python -m mockserver.tools.load --seconds 10 --out bench/load.json

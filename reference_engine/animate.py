@@ -1,9 +1,10 @@
-"""Talking-head animation by cheap ROI edits on YUV 4:2:0 planes (no neural model).
+"""Talking-head animation by cheap ROI edits on YUV 4:2:0 planes, placed by the face's landmarks.
 
 The still portrait is converted to I420 once. Each frame starts as a copy of that base and rewrites
-only small regions: the face region shifted by a few pixels (head motion, feathered into the base),
-the lower face stretched down (jaw), a dark inner-mouth ellipse whose height follows the loudness,
-and eyelids closed on a seeded blink schedule.
+only small regions: the head shifted by a few pixels (feathered into the base), the jaw and lower lip
+warped down with a dark inner mouth whose opening follows the loudness (`facerig.MouthRig`), and both
+eyelids closed together on a seeded blink schedule (`facerig.EyelidRig`). The warps are `cv2.remap`
+maps cached per level. Without a face nothing moves, and `notes` says so.
 """
 
 from __future__ import annotations
@@ -14,11 +15,13 @@ import cv2
 import numpy as np
 
 from . import FPS, SAMPLE_RATE
-from .face import FaceBox, locate_face
+from .face import LIPS_OUTER_LOWER, LIPS_OUTER_UPPER, FaceBox, locate_face, with_landmarks
+from .facerig import EyelidRig, MouthRig
+from .warp import Planes, apply_edits
 
 SPF = SAMPLE_RATE // FPS  # audio samples per video frame (960)
 BLINK_PROFILE = (0.45, 0.9, 1.0, 0.75, 0.35)  # eyelid closure over a blink's frames
-_MOUTH_YUV = (38, 120, 146)  # inner mouth: dark, slightly red
+NO_FACE_NOTE = "no face found in the image: the video shows it still, with no facial animation"
 
 
 def frame_count(n_samples: int) -> int:
@@ -77,57 +80,57 @@ def _span(lo: float, hi: float, limit: int) -> tuple[int, int]:
     return a, max(a, b)
 
 
-Planes = tuple[np.ndarray, np.ndarray, np.ndarray]
-Stamp = tuple[str, int, int, int, np.ndarray] | tuple[str, int, int, int, np.ndarray, np.ndarray]
-"""A cached edit of one plane at (row, col): ("gather", p, r, c, flat_index) or ("paint", p, r, c, keep, add)."""
-
-
-def _paint(p: int, r: int, c: int, alpha: np.ndarray, value: int) -> Stamp:
-    """A stamp that blends a constant `value` with weight `alpha` (out = plane * keep + add)."""
-    alpha = alpha.astype(np.float32)
-    return ("paint", p, r, c, 1.0 - alpha, alpha * np.float32(value) + np.float32(0.5))
-
-
-def _apply(planes: Planes, stamps: list[Stamp], dx: int, dy: int) -> None:
-    """Apply cached stamps moved by an even (dx, dy)."""
-    for stamp in stamps:
-        p, r, c = stamp[1], stamp[2], stamp[3]
-        sub = 1 if p == 0 else 2
-        r, c = r + dy // sub, c + dx // sub
-        arr = stamp[4]
-        roi = planes[p][r : r + arr.shape[0], c : c + arr.shape[1]]
-        if stamp[0] == "gather":
-            roi[...] = np.take(roi, arr)
-        else:
-            roi[...] = (roi * arr + stamp[5]).astype(np.uint8)  # type: ignore[misc]
-
-
 class FaceAnimator:
-    """Animate a portrait (RGB uint8, even width and height) to `audio` (float32 mono 24 kHz)."""
+    """Animate a portrait (RGB uint8, even width and height) to `audio` (float32 mono 24 kHz).
+
+    `face` is where the face is in `rgb` (found with locate_face when None; its landmarks are located
+    when only its box is known). `notes` lists what a user should be told about the result.
+    """
 
     def __init__(self, rgb: np.ndarray, audio: np.ndarray, *, seed: int = 0, face: FaceBox | None = None) -> None:
         h, w = rgb.shape[:2]
         if h % 2 or w % 2 or rgb.ndim != 3 or rgb.shape[2] != 3:
             raise ValueError(f"FaceAnimator needs an RGB image with even sides, got {rgb.shape}")
         self.width, self.height = w, h
-        self.face = face if face is not None else locate_face(rgb)
+        self.notes: list[str] = []
+        self.face = with_landmarks(rgb, face if face is not None else locate_face(rgb))
         self.base = cv2.cvtColor(np.ascontiguousarray(rgb, dtype=np.uint8), cv2.COLOR_RGB2YUV_I420)
+        self._base_planes = self.planes(self.base)
         self.n_frames = frame_count(len(audio))
         self.openness = mouth_openness(audio, self.n_frames)
         self.blinks = blink_schedule(self.n_frames, seed)
+        self.mouth: MouthRig | None = None
+        self.lids: EyelidRig | None = None
+        self._head_cache: dict[tuple[int, int], Planes] = {}
+        if not self.face.detected or self.face.points is None:
+            self.notes.append(NO_FACE_NOTE)
+            self.shifts = np.zeros((self.n_frames, 2), np.int64)
+            self._head = self._dirty = (0, 0, 0, 0)
+            return
         fw, fh = self.face.w, self.face.h
         amplitude = int(np.clip(fw * 0.012, 1.0, 6.0))
         self.shifts = head_path(self.n_frames, seed, amplitude, self.openness)
-        self._jaw_max = max(2.0, fh * 0.075)
-        # head region: the face box grown to take in forehead, hair and chin
+        margin = int(np.abs(self.shifts).max(initial=0)) + 2
+        self.mouth = MouthRig(self.face, w, h, margin, self._lips_uv())
+        self.lids = EyelidRig(self.face, w, h, margin)
+        # head region: the face grown to take in hair, ears and chin
         self._head = (*_span(self.face.x - 0.2 * fw, self.face.x + 1.2 * fw, w),
                       *_span(self.face.y - 0.3 * fh, self.face.y + 1.25 * fh, h))  # fmt: skip
-        self._margin = int(np.abs(self.shifts).max(initial=0)) + 2
-        self._dirty = self._dirty_box()
-        self._head_cache: dict[tuple[int, int], Planes] = {}
-        self._mouth_cache: dict[int, list[Stamp]] = {}
-        self._lid_cache: dict[int, list[Stamp]] = {}
-        self._skin = self._sample_skin()
+        self._dirty = self._dirty_box(margin)
+
+    def _lips_uv(self) -> tuple[float, float]:
+        """Median chroma of the picture under the outer lip landmarks."""
+        assert self.face.points is not None
+        pts = self.face.points[list(LIPS_OUTER_UPPER + LIPS_OUTER_LOWER)] / 2
+        cols = np.clip(np.round(pts[:, 0]).astype(int), 0, self.width // 2 - 1)
+        rows = np.clip(np.round(pts[:, 1]).astype(int), 0, self.height // 2 - 1)
+        _, u, v = self._base_planes
+        return float(np.median(u[rows, cols])), float(np.median(v[rows, cols]))
+
+    @property
+    def animated(self) -> bool:
+        """Whether a face moves at all (False: every frame is the still portrait)."""
+        return self.mouth is not None
 
     # ------------------------------------------------------------------ planes and caches
 
@@ -140,33 +143,21 @@ class FaceAnimator:
         v = flat[h * w * 5 // 4 :].reshape(h // 2, w // 2)
         return y, u, v
 
-    def _dirty_box(self) -> tuple[int, int, int, int]:
-        """(x0, x1, y0, y1): every pixel any frame may change lies inside (head, jaw, mouth, eyes, shifts)."""
-        f, m = self.face, self._margin + 4
-        mcx, mcy = f.mouth[0], f.mouth[1]
-        xs = [self._head[0], self._head[1], mcx - 0.5 * f.w, mcx + 0.5 * f.w]
-        ys = [self._head[2], self._head[3], mcy - 0.1 * f.h, f.y + 1.25 * f.h]
-        for ecx, ecy, ew, eh in f.eyes:
-            xs += [ecx - ew, ecx + ew]
-            ys += [ecy - eh, ecy + eh]
-        return (*_span(min(xs) - m, max(xs) + m, self.width), *_span(min(ys) - m, max(ys) + m, self.height))
+    def _dirty_box(self, margin: int) -> tuple[int, int, int, int]:
+        """(x0, x1, y0, y1): every pixel any frame may change lies inside (head, mouth, eyes, shifts)."""
+        boxes = [b for b in (self.mouth.box if self.mouth else None,
+                             *(e[-1] for e in (self.lids.eyes if self.lids else []))) if b is not None]  # fmt: skip
+        x0, x1, y0, y1 = self._head
+        for b in boxes:
+            x0, x1, y0, y1 = min(x0, b.x0), max(x1, b.x1), min(y0, b.y0), max(y1, b.y1)
+        m = margin + 2
+        return (*_span(x0 - m, x1 + m, self.width), *_span(y0 - m, y1 + m, self.height))
 
     def _restore(self, buf: np.ndarray) -> None:
         """Copy the base back over the region that frames change (the rest of `buf` is already base)."""
         x0, x1, y0, y1 = self._dirty
-        for dst, src, sub in zip(self.planes(buf), self.planes(self.base), (1, 2, 2), strict=True):
+        for dst, src, sub in zip(self.planes(buf), self._base_planes, (1, 2, 2), strict=True):
             dst[y0 // sub : y1 // sub, x0 // sub : x1 // sub] = src[y0 // sub : y1 // sub, x0 // sub : x1 // sub]
-
-    def _sample_skin(self) -> tuple[int, int, int]:
-        """Median YUV of the cheeks, used to paint eyelids."""
-        y, u, v = self.planes(self.base)
-        f = self.face
-        x0, x1 = _span(f.x + 0.25 * f.w, f.x + 0.75 * f.w, self.width)
-        y0, y1 = _span(f.y + 0.52 * f.h, f.y + 0.62 * f.h, self.height)
-        if x1 <= x0 or y1 <= y0:
-            return 160, 110, 150
-        return (int(np.median(y[y0:y1, x0:x1])), int(np.median(u[y0 // 2 : y1 // 2, x0 // 2 : x1 // 2])),
-                int(np.median(v[y0 // 2 : y1 // 2, x0 // 2 : x1 // 2])))  # fmt: skip
 
     def _shifted_head(self, dx: int, dy: int) -> Planes:
         """The head region moved by (dx, dy), feathered into the still background (cached)."""
@@ -174,7 +165,7 @@ class FaceAnimator:
         if key not in self._head_cache:
             x0, x1, y0, y1 = self._head
             parts = []
-            for plane, sub in zip(self.planes(self.base), (1, 2, 2), strict=True):
+            for plane, sub in zip(self._base_planes, (1, 2, 2), strict=True):
                 a0, a1, b0, b1 = x0 // sub, x1 // sub, y0 // sub, y1 // sub
                 sx, sy = dx // sub, dy // sub
                 ph, pw = plane.shape
@@ -190,87 +181,13 @@ class FaceAnimator:
             self._head_cache[key] = (parts[0], parts[1], parts[2])
         return self._head_cache[key]
 
-    # ------------------------------------------------------------------ drawing
-
-    def _draw_head(self, planes: Planes, dx: int, dy: int) -> None:
-        if dx == 0 and dy == 0:
-            return
-        x0, x1, y0, y1 = self._head
-        for plane, part, sub in zip(planes, self._shifted_head(dx, dy), (1, 2, 2), strict=True):
-            plane[y0 // sub : y1 // sub, x0 // sub : x1 // sub] = part
-
-    def _grid(self, x0: int, x1: int, y0: int, y1: int, sub: int) -> tuple[np.ndarray, np.ndarray]:
-        """Pixel-centre coordinates (full-resolution units) of a plane's rows and columns."""
-        rr = (np.arange(y0 // sub, y1 // sub, dtype=np.float32) + 0.5) * sub
-        cc = (np.arange(x0 // sub, x1 // sub, dtype=np.float32) + 0.5) * sub
-        return rr, cc
-
-    def _box(self, lo_x: float, hi_x: float, lo_y: float, hi_y: float) -> tuple[int, int, int, int]:
-        """Even box kept `margin` pixels inside the frame, so every head shift stays in bounds."""
-        m = self._margin
-        x0, x1 = _span(lo_x, hi_x, self.width - m)
-        y0, y1 = _span(lo_y, hi_y, self.height - m)
-        return max(x0, m), x1, max(y0, m), y1
-
-    def _mouth_stamps(self, jaw: int) -> list[Stamp]:
-        """Jaw dropped by `jaw` pixels, then a dark inner-mouth ellipse in the gap (cached per jaw)."""
-        if jaw in self._mouth_cache:
-            return self._mouth_cache[jaw]
-        f = self.face
-        mcx, mcy, mw, _mh = f.mouth
-        a = jaw / self._jaw_max
-        chin, taper = f.y + 1.02 * f.h, 0.18 * f.h
-        half = 0.5 * f.w
-        stamps: list[Stamp] = []
-        x0, x1, y0, y1 = self._box(mcx - half, mcx + half, mcy - 2, chin + taper)
-        if x1 - x0 >= 4 and y1 - y0 >= 4:
-            for p, sub in enumerate((1, 2, 2)):
-                rr, cc = self._grid(x0, x1, y0, y1, sub)
-                # vertical weight: 0 above the lip line, 1 down to the chin, back to 0 below it
-                ramp = np.clip((rr - mcy + 1.0) / max(1.0, 0.3 * jaw), 0.0, 1.0)
-                ramp = np.minimum(ramp, np.clip((chin + taper - rr) / taper, 0.0, 1.0))
-                colw = np.maximum(np.cos(np.clip((cc - mcx) / half, -1.0, 1.0) * (np.pi / 2)), 0.0) ** 0.7
-                shift = np.rint(jaw / sub * ramp[:, None] * colw[None, :]).astype(np.int32)
-                rows = np.clip(np.arange(len(rr), dtype=np.int32)[:, None] - shift, 0, len(rr) - 1)
-                idx = rows * len(cc) + np.arange(len(cc), dtype=np.int32)[None, :]
-                stamps.append(("gather", p, y0 // sub, x0 // sub, idx))
-        ey, ex = mcy + 0.5 * jaw, float(mcx)
-        ry, rx = 0.5 * jaw + 0.6, mw * 0.44 * (0.85 + 0.15 * a)
-        x0, x1, y0, y1 = self._box(ex - rx - 2, ex + rx + 2, ey - ry - 2, ey + ry + 2)
-        if x1 > x0 and y1 > y0:
-            for p, sub in enumerate((1, 2, 2)):
-                rr, cc = self._grid(x0, x1, y0, y1, sub)
-                d = np.sqrt(((rr[:, None] - ey) / ry) ** 2 + ((cc[None, :] - ex) / rx) ** 2)
-                alpha = np.clip((1.0 - d) * min(rx, ry) / (1.2 * sub), 0.0, 1.0)
-                stamps.append(_paint(p, y0 // sub, x0 // sub, alpha, _MOUTH_YUV[p]))
-        self._mouth_cache[jaw] = stamps
-        return stamps
-
-    def _eyelid_stamps(self, level: int) -> list[Stamp]:
-        """Both eyes closed by level/20: skin-coloured lids with a dark lash line (cached per level)."""
-        if level in self._lid_cache:
-            return self._lid_cache[level]
-        b = level / 20.0
-        stamps: list[Stamp] = []
-        for ecx, ecy, ew, eh in self.face.eyes:
-            rx, ry = ew * 0.55, eh * 0.6
-            lid = ecy - ry + b * 2.0 * ry  # lid edge height
-            x0, x1, y0, y1 = self._box(ecx - rx, ecx + rx, ecy - ry, ecy + ry)
-            if x1 <= x0 or y1 <= y0:
-                continue
-            for p, sub in enumerate((1, 2, 2)):
-                rr, cc = self._grid(x0, x1, y0, y1, sub)
-                d = np.sqrt(((rr[:, None] - ecy) / ry) ** 2 + ((cc[None, :] - ecx) / rx) ** 2)
-                inside = np.clip((1.0 - d) * min(rx, ry) / sub, 0.0, 1.0)
-                above = np.clip((lid - rr) / sub + 0.5, 0.0, 1.0)[:, None]
-                stamps.append(_paint(p, y0 // sub, x0 // sub, inside * above, self._skin[p]))
-                if p == 0:
-                    line = np.clip(1.0 - np.abs(rr - lid) / max(1.0, ry * 0.15), 0.0, 1.0)[:, None]
-                    stamps.append(_paint(0, y0, x0, inside * line * 0.8, 40))
-        self._lid_cache[level] = stamps
-        return stamps
-
     # ------------------------------------------------------------------ frames
+
+    def levels(self, i: int) -> tuple[int, int]:
+        """(mouth level, eyelid level) of frame i: 0 is at rest."""
+        if self.mouth is None or self.lids is None:
+            return 0, 0
+        return round(float(self.openness[i]) * self.mouth.levels), round(float(self.blinks[i]) * self.lids.levels)
 
     def render_into(self, i: int, buf: np.ndarray, *, reused: bool = False) -> np.ndarray:
         """Draw frame i (I420, (H*3//2, W) uint8) into `buf` and return it.
@@ -282,15 +199,19 @@ class FaceAnimator:
             self._restore(buf)
         else:
             np.copyto(buf, self.base)
+        if self.mouth is None or self.lids is None:
+            return buf
         planes = self.planes(buf)
         dx, dy = (int(v) for v in self.shifts[i])
-        self._draw_head(planes, dx, dy)
-        jaw = round(float(self.openness[i]) * self._jaw_max)
-        if jaw > 0:
-            _apply(planes, self._mouth_stamps(jaw), dx, dy)
-        lid = round(float(self.blinks[i]) * 20)
+        if dx or dy:
+            x0, x1, y0, y1 = self._head
+            for plane, part, sub in zip(planes, self._shifted_head(dx, dy), (1, 2, 2), strict=True):
+                plane[y0 // sub : y1 // sub, x0 // sub : x1 // sub] = part
+        mouth, lid = self.levels(i)
+        if mouth > 0:
+            apply_edits(planes, self.mouth.edits(mouth), dx, dy)
         if lid > 0:
-            _apply(planes, self._eyelid_stamps(lid), dx, dy)
+            apply_edits(planes, self.lids.edits(lid), dx, dy)
         return buf
 
     def yuv_frames(self, *, ring: int = 0) -> Iterator[np.ndarray]:
@@ -305,6 +226,17 @@ class FaceAnimator:
                 yield self.render_into(i, buffers[i % ring], reused=i >= ring)
             else:
                 yield self.render_into(i, np.empty_like(self.base))
+
+    def pose(self, mouth: float, eyes: float) -> np.ndarray:
+        """The portrait as RGB with the mouth open by `mouth` and the eyes closed by `eyes` (0..1), head still."""
+        buf = self.base.copy()
+        if self.mouth is not None and self.lids is not None:
+            planes = self.planes(buf)
+            if (m := round(np.clip(mouth, 0.0, 1.0) * self.mouth.levels)) > 0:
+                apply_edits(planes, self.mouth.edits(m), 0, 0)
+            if (e := round(np.clip(eyes, 0.0, 1.0) * self.lids.levels)) > 0:
+                apply_edits(planes, self.lids.edits(e), 0, 0)
+        return cv2.cvtColor(buf, cv2.COLOR_YUV2RGB_I420)
 
     def rgb_frame(self, i: int) -> np.ndarray:
         """Frame i as RGB uint8 HxWx3 (slower: for compositing onto other backgrounds)."""

@@ -81,18 +81,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         audio = _speech(args)
         job = RenderJob(image, audio, args.size[0], args.size[1], seed=args.seed)
         args.output.parent.mkdir(parents=True, exist_ok=True)
+        notes: list[str] = []
         if args.fragmented:
             with args.output.open("wb") as out:
-                for fragment in render_fmp4(job):
+                for fragment in render_fmp4(job, on_note=notes.append):
                     out.write(fragment.data)
         else:
-            render_mp4(job, args.output)
+            render_mp4(job, args.output, on_note=notes.append)
     except MediaError as exc:
         print(f"avatar-emulator render: error: {exc.message}", file=sys.stderr)
         return 2
     except (OSError, ValueError, ImportError, LookupError) as exc:
         print(f"avatar-emulator render: error: {exc}", file=sys.stderr)
         return 2
+    for note in notes:
+        print(f"avatar-emulator render: note: {note}", file=sys.stderr)
     seconds = job.n_frames / 25
     print(f"wrote {args.output} ({args.size[0]}x{args.size[1]}, {job.n_frames} frames, {seconds:.2f} s)")
     return 0

@@ -131,17 +131,22 @@ def render_fmp4(
     *,
     progress: Callable[[float], None] | None = None,
     cancel: threading.Event | None = None,
+    on_note: Callable[[str], None] | None = None,
 ) -> Generator[Fragment, None, None]:
     """Render `job` as a fragmented MP4 (H.264 + AAC), yielding the init segment and each fragment as muxed.
 
     progress(f) is called with non-decreasing f in 0..1; setting `cancel` stops the render promptly
-    (the generator simply ends).
+    (the generator simply ends); on_note(text) is told what a user should know about the result,
+    such as that no face was found.
     """
     # open the muxer first: the init segment leaves at once and AAC encodes while the face is located
     writer = FragmentedMP4Writer(job.width, job.height, _audio(job))
     try:
         yield Fragment(writer.header(), 0, 0.0)
         animator = make_animator(job)
+        for note in animator.notes:
+            if on_note is not None:
+                on_note(note)
     except BaseException:
         writer.abort()
         raise
@@ -187,13 +192,19 @@ def remux_faststart(fmp4_path: str | Path, mp4_path: str | Path) -> None:
             dst.mux(packet)
 
 
-def render_mp4(job: RenderJob, path: str | Path, *, progress: Callable[[float], None] | None = None) -> None:
+def render_mp4(
+    job: RenderJob,
+    path: str | Path,
+    *,
+    progress: Callable[[float], None] | None = None,
+    on_note: Callable[[str], None] | None = None,
+) -> None:
     """Render `job` to a regular (faststart) MP4 at `path`: fMP4 to a temp file, then a packet-copy remux."""
     path = Path(path)
     fd, tmp_name = tempfile.mkstemp(suffix=".fmp4", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as tmp:
-            for fragment in render_fmp4(job, progress=progress):
+            for fragment in render_fmp4(job, progress=progress, on_note=on_note):
                 tmp.write(fragment.data)
         remux_faststart(tmp_name, path)
     finally:

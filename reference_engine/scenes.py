@@ -172,10 +172,14 @@ class _SceneRenderer:
             self.still = solid(w, h, bg.color)
         self.placed: Placed | None = None
         self.animator: FaceAnimator | None = None
+        self.notes: list[str] = []
         if scene.character is not None:
             self.placed = place(scene.character, w, h)
             if self.placed is not None and self.placed.face is not None:
                 self.animator = FaceAnimator(self.placed.rgb, audio, seed=prod.seed, face=self.placed.face)
+                self.notes += self.animator.notes
+            elif self.placed is not None:
+                self.notes.append("the character's face is outside the frame or too small to animate")
         t = scene.text
         self.text: Sprite | None = None
         if t is not None and t.text.strip():
@@ -276,8 +280,12 @@ def render_production(
     *,
     progress: Callable[[float], None] | None = None,
     cancel: threading.Event | None = None,
+    on_note: Callable[[str], None] | None = None,
 ) -> RenderResult:
-    """Render every scene of `prod` into `outputs`; raises RenderCancelled if `cancel` gets set."""
+    """Render every scene of `prod` into `outputs`; raises RenderCancelled if `cancel` gets set.
+
+    on_note(text) is told what a user should know about the result (a scene whose photo has no face).
+    """
     if not prod.scenes:
         raise ValueError("a production needs at least one scene")
     counts = [_scene_frames(s) for s in prod.scenes]
@@ -301,8 +309,11 @@ def render_production(
     gif: list[np.ndarray] = []
     done = 0
     try:
-        for scene, n, audio in zip(prod.scenes, counts, audios, strict=True):
+        for index, (scene, n, audio) in enumerate(zip(prod.scenes, counts, audios, strict=True)):
             renderer = _SceneRenderer(scene, n, audio, prod)
+            for note in renderer.notes:
+                if on_note is not None:
+                    on_note(f"scene {index + 1}: {note}")
             try:
                 for i in range(n):
                     if cancel is not None and cancel.is_set():

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextlib
 import fractions
-import struct
 import threading
 from collections.abc import Iterable
 
@@ -16,10 +15,12 @@ import av
 import numpy as np
 
 from . import FPS, SAMPLE_RATE
+from .mp4box import BoxSplitter, top_level, track_runs
 
 GOP = 25
 FRAG_DURATION_US = 200_000  # fragments of at most 0.2 s: the first playable bytes leave early
 AUDIO_LEAD_FRAMES = 5  # keep AAC this far ahead of video so the interleaver never waits for it
+AAC_PRIMING = 1024  # samples of encoder delay FFmpeg's AAC encoder puts before the first input sample
 MOVFLAGS = "frag_keyframe+empty_moov+default_base_moof+skip_trailer"
 X264_OPTIONS = {
     "preset": "ultrafast",
@@ -40,50 +41,22 @@ def configure_x264(stream: av.video.stream.VideoStream, width: int, height: int)
     cc.options = dict(X264_OPTIONS)
 
 
-class BoxSplitter:
-    """Collects the muxer's byte stream and hands back whole top-level MP4 boxes."""
+def lead_in_trimmed(audio: np.ndarray) -> np.ndarray:
+    """What the AAC encoder is fed: `audio` less the samples its priming stands for, with a 2 ms fade-in.
 
-    def __init__(self) -> None:
-        self._buf = bytearray()
-        self.boxes: list[tuple[str, bytes]] = []
-
-    def write(self, data: bytes | memoryview) -> int:
-        self._buf += data
-        while len(self._buf) >= 8:
-            size, kind = struct.unpack_from(">I4s", self._buf)
-            if size == 1:
-                if len(self._buf) < 16:
-                    break
-                size = struct.unpack_from(">Q", self._buf, 8)[0]
-            if size < 8:
-                raise ValueError(f"corrupt MP4 box size {size}")
-            if len(self._buf) < size:
-                break
-            self.boxes.append((kind.decode("latin-1"), bytes(self._buf[:size])))
-            del self._buf[:size]
-        return len(data)
-
-    @property
-    def pending(self) -> int:
-        return len(self._buf)
+    At least one sample is kept, so a clip shorter than the priming still gets an audio track.
+    """
+    skip = min(AAC_PRIMING, max(0, audio.size - 1))
+    fed = np.array(audio[skip:], dtype=np.float32)
+    if skip:
+        ramp = min(fed.size, SAMPLE_RATE // 500)
+        fed[:ramp] *= np.linspace(0.0, 1.0, ramp + 1, dtype=np.float32)[1:]
+    return fed
 
 
-def trun_sample_count(moof: bytes, track_id: int = 1) -> int:
-    """Samples of `track_id` in one moof box (sums its trun boxes)."""
-    total, pos, end = 0, 8, len(moof)
-    while pos + 8 <= end:
-        size, kind = struct.unpack_from(">I4s", moof, pos)
-        if kind == b"traf":
-            track, p = 0, pos + 8
-            while p + 8 <= pos + size:
-                s2, k2 = struct.unpack_from(">I4s", moof, p)
-                if k2 == b"tfhd":
-                    track = struct.unpack_from(">I", moof, p + 12)[0]
-                elif k2 == b"trun" and track == track_id:
-                    total += struct.unpack_from(">I", moof, p + 12)[0]
-                p += max(s2, 8)
-        pos += max(size, 8)
-    return total
+def video_samples(moof: bytes, track_id: int = 1) -> int:
+    """Samples of `track_id` in one complete moof box."""
+    return sum(run.samples for box in top_level(moof) for run in track_runs(box) if run.track_id == track_id)
 
 
 class FragmentedMP4Writer:
@@ -142,7 +115,7 @@ class FragmentedMP4Writer:
                 if len(boxes) < 2:
                     break
                 if kind == "moof":
-                    self.video_frames_out += trun_sample_count(data)
+                    self.video_frames_out += video_samples(data)
                 out.append(data + boxes[1][1])
                 del boxes[:2]
             else:  # anything else (free, mfra) rides along on its own
@@ -151,12 +124,19 @@ class FragmentedMP4Writer:
         return out
 
     def _encode_audio(self) -> None:
-        """Audio thread: AAC-encode the whole signal, publishing packets as they come."""
+        """Audio thread: AAC-encode the whole signal, publishing packets as they come.
+
+        The encoder's priming takes the place of the first AAC_PRIMING input samples: they are not fed,
+        and the rest is fed from pts AAC_PRIMING, so the first packet starts at 0 and the track lasts
+        exactly as long as the input (no edit list, which fragmented readers such as ffprobe ignore).
+        """
         spf = SAMPLE_RATE // FPS
+        audio = lead_in_trimmed(self.audio)
+        offset = self.audio.size - audio.size
         try:
-            for start in range(0, self.audio.size, spf):
-                frame = av.AudioFrame.from_ndarray(self.audio[None, start : start + spf], format="flt", layout="mono")
-                frame.sample_rate, frame.pts, frame.time_base = SAMPLE_RATE, start, self._tb_a
+            for start in range(0, audio.size, spf):
+                frame = av.AudioFrame.from_ndarray(audio[None, start : start + spf], format="flt", layout="mono")
+                frame.sample_rate, frame.pts, frame.time_base = SAMPLE_RATE, offset + start, self._tb_a
                 packets = self._as.encode(frame)
                 with self._a_cond:
                     if self._a_stop:

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import base64
+import gc
 import hashlib
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
@@ -61,3 +62,11 @@ def speech_wav() -> bytes:
 @pytest.fixture(scope="session")
 def speech_data_uri(speech_wav: bytes) -> str:
     return "data:audio/wav;base64," + base64.b64encode(speech_wav).decode()
+
+
+@pytest.fixture(autouse=True)
+def _collect_garbage_after_each_test() -> Iterator[None]:
+    """Finalize what a test left behind before the next one starts: an unclosed socket or file then
+    fails (ResourceWarning is an error) the test that leaked it, not a later, innocent one."""
+    yield
+    gc.collect()

@@ -34,6 +34,7 @@ def job_json(job: Job) -> dict[str, Any]:
         "media_seconds": job.media_seconds,
         "status_reads": job.status_reads,
         "polls_to_complete": job.polls_to_complete,
+        "log": list(job.log),
         "compute": {"done": job.compute.done, "progress": round(job.compute.progress, 4), "error": job.compute.error},
         "params": {k: v for k, v in job.params.items() if isinstance(v, str | int | float | bool) or v is None},
     }

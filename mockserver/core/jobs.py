@@ -69,7 +69,7 @@ class Job:
     inputs: list[Path] = field(default_factory=list)
     """Decoded inputs the render reads; removed once the render ends."""
     log: list[str] = field(default_factory=list)
-    """What the render wants the user to know (e.g. that no face was found)."""
+    """What the render engine noted about the result (e.g. no face found), for GET /_emulator/state."""
     started: asyncio.Event = field(default_factory=asyncio.Event)
     finished: asyncio.Event = field(default_factory=asyncio.Event)
 

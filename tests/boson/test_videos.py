@@ -114,3 +114,20 @@ def test_content_is_404_until_completed(emulator_factory: Any, face_data_uri: st
         assert "completed" in early.json()["error"]["message"]
         status = c.get(f"/v1/videos/{video['id']}").json()
         assert status["status"] in ("queued", "in_progress") and status["progress"] < 100
+
+
+def test_a_photo_without_a_face_renders_still_and_the_job_log_says_so(client: httpx.Client) -> None:
+    import base64
+
+    from tests.media import blank_image, encode_image, wav_bytes
+
+    image = "data:image/png;base64," + base64.b64encode(encode_image(blank_image(320, 320), "PNG")).decode()
+    body = {"ref_image": image, "input": base64.b64encode(wav_bytes(speech_like(1.0))).decode(), "size": "640x480"}
+    video = client.post("/v1/videos", json=body).json()
+    assert wait_terminal(client, video["id"])[-1]["status"] == "completed"  # no face is not an error
+    state = client.get("/_emulator/state")
+    assert state.status_code == 200, state.text
+    job = next(j for j in state.json()["jobs"] if j["id"] == video["id"])
+    assert any("no face" in line for line in job["log"]), job["log"]
+    frames = inspect_mp4(client.get(f"/v1/videos/{video['id']}/content").content).frames
+    assert max(float(np.abs(f.astype(np.float32) - frames[0]).mean()) for f in frames) < 3.0  # codec noise only

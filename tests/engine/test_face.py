@@ -1,10 +1,14 @@
 from __future__ import annotations
 
+import hashlib
+from importlib import resources
+
 import numpy as np
 import pytest
 
-from reference_engine.face import FaceBox, fallback_face, locate_face
-from tests.media import blank_image, make_portrait
+from reference_engine.face import FaceBox, face_from_box, fallback_face, locate_face, with_landmarks
+from reference_engine.landmarks import MODELS, model_bytes
+from tests.media import blank_image, busy_background, make_portrait
 
 PORTRAITS = {
     "centred": dict(width=512, height=512),
@@ -44,11 +48,16 @@ def test_face_is_found_where_it_is(name: str) -> None:
 def test_no_face_falls_back_to_upper_centre() -> None:
     img = blank_image(320, 240)
     face = locate_face(img)
-    assert not face.detected
-    assert face == fallback_face(320, 240)
+    guess = fallback_face(320, 240)
+    assert not face.detected and face.points is None
+    assert (face.x, face.y, face.w, face.h) == (guess.x, guess.y, guess.w, guess.h)
     cx, cy = face.center
     assert abs(cx - 160) <= 2 and cy < 240 * 0.55
     assert face.x >= 0 and face.x + face.w <= 320 and face.y >= 0 and face.y + face.h <= 240
+
+
+def test_a_busy_scene_without_a_face_has_none() -> None:
+    assert not locate_face(busy_background(512, 512, seed=3)).detected
 
 
 @pytest.mark.parametrize("shape", [(10, 10, 3), (1, 300, 3), (300, 2, 3)])
@@ -57,18 +66,35 @@ def test_degenerate_images_never_raise(shape: tuple[int, int, int]) -> None:
     assert not face.detected
 
 
-def test_scaled_maps_every_region() -> None:
-    face = fallback_face(200, 100)
+def test_scaled_maps_the_box_and_the_landmarks() -> None:
+    face = locate_face(make_portrait(320, 320).rgb)
+    assert face.points is not None and face.points.shape == (468, 2)
     moved = face.scaled(2.0, 10, 20)
     assert (moved.x, moved.y, moved.w, moved.h) == (face.x * 2 - 10, face.y * 2 - 20, face.w * 2, face.h * 2)
-    assert moved.mouth[0] == face.mouth[0] * 2 - 10 and moved.mouth[2] == face.mouth[2] * 2
-    assert moved.eyes[1][1] == face.eyes[1][1] * 2 - 20
-    assert moved.detected == face.detected
+    assert moved.points is not None
+    assert np.allclose(moved.points, face.points * 2 - [10, 20], atol=1e-3)
+    assert moved.mouth[0] == pytest.approx(face.mouth[0] * 2 - 10, abs=1)
+    assert moved.detected and moved.score == face.score
 
 
-def test_opencv_ships_haar_cascades() -> None:
-    import cv2
+def test_a_known_box_gets_its_landmarks() -> None:
+    p = make_portrait(320, 320)
+    x, y, w, h = p.face_box
+    face = with_landmarks(p.rgb, face_from_box(x, y, w, h, detected=True))
+    assert face.detected and face.points is not None and face.score > 0.5
+    assert abs(face.mouth[0] - p.mouth_center[0]) < 0.1 * w and abs(face.mouth[1] - p.mouth_center[1]) < 0.1 * h
+    # a box over something that is not a face is refused by the face mesh
+    blank = with_landmarks(blank_image(320, 320), face_from_box(100, 100, 120, 150, detected=True))
+    assert not blank.detected and blank.points is None
 
-    assert hasattr(cv2, "CascadeClassifier") and hasattr(cv2, "data"), (
-        f"OpenCV {cv2.__version__} has no Haar cascades (OpenCV 5 moved them out): pin opencv-python-headless<5"
-    )
+
+@pytest.mark.parametrize("name", sorted(MODELS))
+def test_models_are_the_committed_files(name: str) -> None:
+    """The models load from the package (as installed), byte for byte the files extracted from mediapipe 0.10.21."""
+    data = model_bytes(name)
+    assert hashlib.sha256(data).hexdigest() == MODELS[name]
+    if name == "face_landmark.tflite":
+        assert len(data) == 1_242_398
+    folder = resources.files("reference_engine").joinpath("models")
+    assert "Apache License" in folder.joinpath("LICENSE").read_text()
+    assert name in folder.joinpath("NOTICE").read_text()

@@ -1,11 +1,20 @@
 from __future__ import annotations
 
+import io
 import threading
 
+import av
 import numpy as np
 import pytest
 
-from reference_engine.video import BoxSplitter, FragmentedMP4Writer, encode_yuv_frames_plain, trun_sample_count
+from reference_engine.mp4box import BoxError, BoxSplitter
+from reference_engine.video import (
+    AAC_PRIMING,
+    FragmentedMP4Writer,
+    encode_yuv_frames_plain,
+    lead_in_trimmed,
+    video_samples,
+)
 from tests.media import child_boxes, inspect_mp4, moof_video_duration, speech_like, top_level_boxes
 
 W, H = 160, 96
@@ -46,7 +55,7 @@ def test_box_splitter_reassembles_any_chunking() -> None:
 
 
 def test_box_splitter_rejects_corrupt_sizes() -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(BoxError):
         BoxSplitter().write(b"\x00\x00\x00\x03moov")
 
 
@@ -64,8 +73,9 @@ def test_writer_emits_init_then_fragments() -> None:
     for piece in pieces[1:]:
         assert [k for k, _, _ in top_level_boxes(piece)] == ["moof", "mdat"]
     durations = [moof_video_duration(data, o, s) for k, o, s in boxes if k == "moof"]
-    assert max(durations) <= 1.0 + 0.05  # the first sample carries the AAC priming (~43 ms)
-    assert sum(trun_sample_count(p[: top_level_boxes(p)[0][2]]) for p in pieces[1:]) == n
+    assert max(durations) <= 1.0 + 1e-6  # no sample stretched to make room for the AAC priming
+    assert sum(durations) == pytest.approx(n / 25)
+    assert sum(video_samples(p[: top_level_boxes(p)[0][2]]) for p in pieces[1:]) == n
     assert writer.video_frames_out == n
     facts = inspect_mp4(data)
     assert facts.n_frames == n and (facts.width, facts.height) == (W, H)
@@ -101,3 +111,33 @@ def test_writer_rejects_odd_sizes() -> None:
 
 def test_plain_encoder_counts_frames() -> None:
     assert encode_yuv_frames_plain(moving_frames(12), W, H) == 12
+
+
+def test_audio_track_lasts_as_long_as_the_input() -> None:
+    """The encoder priming stands in for the first input samples: the track starts at 0 and ends with the input."""
+    audio = speech_like(1.987, seed=3)
+    data, _, _ = write_all(50, audio)
+    with av.open(io.BytesIO(data)) as container:
+        stream = container.streams.audio[0]
+        packets = [p for p in container.demux(stream) if p.pts is not None]
+    with av.open(io.BytesIO(data)) as container:
+        decoded = np.concatenate([f.to_ndarray()[0] for f in container.decode(audio=0)])
+    assert packets[0].pts == 0
+    assert sum(p.duration for p in packets) == audio.size
+    assert decoded.size >= audio.size
+    # the decoded speech sits where the input had it (no 43 ms shift): compare envelopes past the lead-in
+    hop = 240
+    def envelope(x: np.ndarray) -> np.ndarray:
+        frames = x[: audio.size // hop * hop].reshape(-1, hop)
+        return np.sqrt((frames.astype(np.float64) ** 2).mean(axis=1))
+    got, want = envelope(decoded)[8:], envelope(audio)[8:]
+    lags = {lag: np.corrcoef(got[8 + lag : len(got) - 8 + lag], want[8 : len(want) - 8])[0, 1] for lag in range(-7, 8)}
+    assert max(lags, key=lambda k: lags[k]) == 0 and lags[0] > 0.95
+
+
+def test_lead_in_trim() -> None:
+    audio = np.ones(3000, np.float32)
+    fed = lead_in_trimmed(audio)
+    assert fed.size == 3000 - AAC_PRIMING and fed[0] < 0.1 and fed[100] == 1.0
+    assert lead_in_trimmed(np.ones(10, np.float32)).size == 1  # always at least one sample
+    assert lead_in_trimmed(np.zeros(0, np.float32)).size == 0

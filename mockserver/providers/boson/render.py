@@ -20,6 +20,8 @@ def render_work(emulator: Emulator, job: Job, spec: RenderSpec, crash: CrashPlan
                 ctx.set_media_seconds(float(event["media_seconds"]))
             if "progress" in event:
                 ctx.progress(float(event["progress"]))
+            if "note" in event:
+                ctx.job.log.append(str(event["note"]))
             if "fragment" in event and fragments is not None:
                 end_offset, media_end = event["fragment"]
                 fragments.append(int(end_offset), float(media_end))

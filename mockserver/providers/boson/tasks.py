@@ -113,7 +113,8 @@ def render_video(ctx: TaskContext, spec: RenderSpec) -> float:
     image = np.load(spec.image)
     job = RenderJob(image=image, audio=audio, width=spec.width, height=spec.height, seed=spec.seed)
     with open(spec.fmp4, "wb") as out:
-        for fragment in render_fmp4(job, progress=lambda f: ctx.progress(f * 0.97), cancel=ctx.cancel):
+        for fragment in render_fmp4(job, progress=lambda f: ctx.progress(f * 0.97), cancel=ctx.cancel,
+                                    on_note=lambda note: ctx.emit(note=note)):
             out.write(fragment.data)
             out.flush()
             ctx.emit(fragment=(out.tell(), fragment.media_end))

@@ -31,6 +31,8 @@ def render_work(emulator: Emulator, video: Video, plan: VideoPlan, tenant: Tenan
                 ctx.set_media_seconds(float(event["media_seconds"]))
             if "progress" in event:
                 ctx.progress(float(event["progress"]))
+            if "note" in event:
+                ctx.job.log.append(str(event["note"]))
 
         try:
             duration = await emulator.workers.render.run(

@@ -140,7 +140,8 @@ def render_video(ctx: TaskContext, plan: VideoPlan, seed: int, files: dict[str, 
             ctx.reached("fragment")
 
     try:
-        result = render_production(production, outputs, progress=progress, cancel=ctx.cancel)
+        result = render_production(production, outputs, progress=progress, cancel=ctx.cancel,
+                                   on_note=lambda note: ctx.emit(note=note))
     except RenderCancelled:
         raise TaskRefused("the render was cancelled") from None
     except MediaError as exc:
