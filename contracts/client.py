@@ -30,7 +30,10 @@ class Client:
     def __init__(self, target: Target, *, timeout: float = 60.0) -> None:
         self.target = target
         self.request_ids: list[str] = []
-        self.responses: list[httpx.Response] = []
+        self.calls: list[tuple[str, str]] = []
+        """(method, URL path) of every request sent, for the coverage report."""
+        self.breadth_operations: set[str] = set()
+        """Operation ids the Schemathesis layer drove (its requests do not go through this client)."""
         self._http = httpx.Client(base_url=target.base_url, timeout=timeout, follow_redirects=False)
         self._lock = threading.Lock()
         self._last = 0.0
@@ -58,7 +61,7 @@ class Client:
         with self._lock:
             if rid:
                 self.request_ids.append(rid)
-            self.responses.append(response)
+            self.calls.append((response.request.method, response.request.url.path))
 
     def request(self, method: str, path: str, *, auth: bool | dict[str, str] = True, **kwargs: Any) -> httpx.Response:
         """Send one request; `auth` True adds the target's key, a dict replaces the auth headers."""

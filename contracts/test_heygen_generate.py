@@ -63,7 +63,7 @@ def test_invalid_bodies_are_400(client: Client, target: Target, hg_catalog: Cata
         "no video_inputs": {"test": True, "dimension": SMALL},
         "empty video_inputs": body(hg_catalog) | {"video_inputs": []},
         "character type robot": one(hg_catalog, character={"type": "robot", "avatar_id": hg_catalog.avatar_id}),
-        "voice type shout": one(hg_catalog, voice={"type": "shout", "input_text": "Hi."}),
+        "voice type shout": one(hg_catalog, voice=text_voice(hg_catalog) | {"type": "shout"}),
     }
     for label, request in cases.items():
         r = refuse(client, target, request)
