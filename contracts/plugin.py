@@ -322,6 +322,9 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if client is not None:
         run.calls = list(client.calls)
         run.breadth_operations = set(client.breadth_operations)
+    path = config.getoption("--report")
+    if path:
+        run.write(path)
     global _progress
     progress = config.stash.get(PROGRESS, None)
     if progress is not None:
@@ -343,8 +346,6 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
     if run is None:
         return
     path = config.getoption("--report")
-    if path:
-        run.write(path)
     terminalreporter.section("conformance")
     target = run.target
     terminalreporter.write_line(

@@ -3,19 +3,17 @@
 from __future__ import annotations
 
 import secrets
-import time
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pytest
 
 from contracts.assets import two_tone_png
+from contracts.burst import burst, max_certainly_concurrent
 from contracts.client import Client
 from contracts.evidence import Evidence
 from contracts.heygen import (
     STATUS_PATH,
-    TERMINAL,
     Catalog,
     avatar,
     body,
@@ -204,54 +202,6 @@ def _judge_text(ev: Evidence, frames: list[np.ndarray], labels: list[int | None]
 # ----- queue ----------------------------------------------------------------------------------------------
 
 
-@dataclass
-class Burst:
-    runs: list[HgRun]
-    reads: dict[str, list[tuple[float, float, str | None]]] = field(default_factory=dict)
-    """video id -> (sent, answered, status) of every read, on time.monotonic()."""
-
-
-def _burst(hg_jobs: HgJobs, size: int) -> Burst:
-    """Generate `size` one-second videos back to back, then read their statuses round-robin until all end."""
-    catalog = hg_jobs.catalog
-    hg_jobs.target.require_budget(size)
-    burst = Burst([hg_jobs.start(body(catalog, silence_scene(catalog, 1.0))) for _ in range(size)])
-    client = hg_jobs.client
-    deadline = time.monotonic() + hg_jobs.wait
-    pending = {r.video_id: r for r in burst.runs if r.video_id}
-    while pending and time.monotonic() < deadline:
-        for vid in list(pending):
-            sent = time.monotonic()
-            answer = json_of(client.get(STATUS_PATH, params={"video_id": vid}))
-            data = answer.get("data") if isinstance(answer, dict) else None
-            status = data.get("status") if isinstance(data, dict) else None
-            burst.reads.setdefault(vid, []).append((sent, time.monotonic(), status))
-            if status in TERMINAL:
-                del pending[vid]
-        time.sleep(hg_jobs.interval / 2)
-    return burst
-
-
-def max_certainly_concurrent(reads: dict[str, list[tuple[float, float, str | None]]]) -> int:
-    """The most videos whose processing certainly overlapped.
-
-    A video was processing at least from the answer to its first read that said so until the sending of its last
-    one (status only moves forward, so it cannot have left processing in between). Overlaps of these inner
-    intervals are certain, whatever happened between reads.
-    """
-    intervals = []
-    for seen in reads.values():
-        processing = [(sent, answered) for sent, answered, status in seen if status == "processing"]
-        if len(processing) >= 2 and processing[0][1] < processing[-1][0]:
-            intervals.append((processing[0][1], processing[-1][0]))
-    events = sorted([(a, 1) for a, _ in intervals] + [(b, -1) for _, b in intervals], key=lambda e: (e[0], e[1]))
-    best = current = 0
-    for _, step in events:
-        current += step
-        best = max(best, current)
-    return best
-
-
 @pytest.mark.tier("full")
 @pytest.mark.clause("HEYGEN-QUEUE-BURST", "HEYGEN-QUEUE-CONCURRENCY")
 def test_queue(hg_jobs: HgJobs, pytestconfig: pytest.Config, ev: Evidence) -> None:
@@ -260,9 +210,9 @@ def test_queue(hg_jobs: HgJobs, pytestconfig: pytest.Config, ev: Evidence) -> No
     Requirement: MUST accept and complete them all; at no read MAY more than --heygen-concurrency be processing.
     """
     concurrency: int | None = pytestconfig.getoption("--heygen-concurrency")
-    burst = _burst(hg_jobs, (concurrency or 3) + 2)
-    for run in burst.runs:
-        seen = [status for _, _, status in burst.reads.get(str(run.video_id), [])]
+    made = burst(hg_jobs, (concurrency or 3) + 2)
+    for run in made.runs:
+        seen = [status for _, _, status in made.reads.get(str(run.video_id), [])]
         compressed = [s for i, s in enumerate(seen) if i == 0 or seen[i - 1] != s]
         ev.check(
             "HEYGEN-QUEUE-BURST", bool(seen) and seen[-1] == "completed", f"{run.video_id}: statuses {compressed}"
@@ -270,11 +220,11 @@ def test_queue(hg_jobs: HgJobs, pytestconfig: pytest.Config, ev: Evidence) -> No
     if concurrency is None:
         ev.na("HEYGEN-QUEUE-CONCURRENCY", "the account's concurrency is unknown: pass --heygen-concurrency N")
         return
-    most = max_certainly_concurrent(burst.reads)
+    most = max_certainly_concurrent(made.reads)
     ev.check(
         "HEYGEN-QUEUE-CONCURRENCY",
         most <= concurrency,
-        f"at most {most} of {len(burst.runs)} videos were processing at once (concurrency {concurrency})",
+        f"at most {most} of {len(made.runs)} videos were processing at once (concurrency {concurrency})",
     )
 
 

@@ -65,8 +65,8 @@ def _delivery_runs(hg_jobs: HgJobs, webhooks: WebhookSession) -> tuple[HgRun, Hg
     """One video that completes (with callback_url) and one that fails, with the HOOK endpoint registered."""
 
     def make() -> tuple[HgRun, HgRun]:
-        hg_jobs.target.require_budget(2)
         rec = webhooks.receiver()
+        hg_jobs.target.require_budget(2)
         endpoint = webhooks.add(HOOK)
         if endpoint.endpoint_id is None:
             raise AssertionError(f"no endpoint to deliver to: {endpoint.problem}")
@@ -158,8 +158,8 @@ def test_retries(hg_jobs: HgJobs, webhooks: WebhookSession, ev: Evidence) -> Non
     Requirement: SHOULD attempt again after a pause (at least 0.5 s) and stop once an attempt is accepted; every
     attempt MUST be signed.
     """
-    hg_jobs.target.require_budget(1)
     rec = webhooks.receiver()
+    hg_jobs.target.require_budget(1)
     endpoints = {path: webhooks.add(path) for path in (FLAKY, SLOW)}
     try:
         catalog = hg_jobs.catalog

@@ -28,6 +28,9 @@ from contracts.target import NotApplicable, Target
 EVENTS = ["avatar_video.success", "avatar_video.fail"]
 ADD_PATH = "/v1/webhook/endpoint.add"
 DELETE_PATH = "/v1/webhook/endpoint.delete"
+LOOPBACK_WAIT_S = 15.0
+"""A retry after a timeout needs the sender's timeout (HeyGen: answer within 5 s) plus its pause."""
+REMOTE_WAIT_S = 600.0
 
 
 @dataclass
@@ -78,7 +81,8 @@ class WebhookSession:
         self._deleted: set[str] = set()
         self.runs: RunCache[Any] = RunCache()
         """Videos made for the webhook tests, shared between them."""
-        self.wait_s = 30.0 if target.loopback else 600.0
+        self.wait_s = LOOPBACK_WAIT_S if target.loopback else REMOTE_WAIT_S
+        """How long to wait for deliveries (after the video ended) before judging what arrived."""
 
     def receiver(self) -> Receiver:
         """The running receiver; NotApplicable when the target cannot reach it."""
