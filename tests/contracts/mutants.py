@@ -205,7 +205,6 @@ def _drop_request_header(name: bytes, pattern: str) -> Callable[[App], App]:
         def rw(scope: Scope, body: bytes) -> tuple[Scope, bytes]:
             if path_is(pattern)(scope):
                 scope["headers"] = [(k, v) for k, v in scope["headers"] if k.lower() != name]
-                scope["query_string"] = b""
             return scope, body
 
         return RequestRewrite(app, rw)
