@@ -115,9 +115,8 @@ class Jobs:
 
     def _make_streamed(self, size: str, **request: Any) -> VideoRun:
         run = VideoRun(requested_size=size)
-        self.target.spend(1)
         t0 = time.monotonic()
-        with self.client.stream("POST", "/v1/videos/stream", **request) as response:
+        with self.client.stream_create("/v1/videos/stream", **request) as response:
             run.stream_status = response.status_code
             run.stream_headers = response.headers
             run.video_id = response.headers.get("x-video-id")

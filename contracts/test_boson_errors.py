@@ -31,8 +31,9 @@ def audio() -> str:
 
 
 def refuse(client: Client, target: Target, path: str, **kwargs: Any) -> httpx.Response:
-    """POST a request the target should refuse; one it accepts (200) is counted as a created video."""
-    r = client.post(path, **kwargs)
+    """POST a request the target should refuse (waiting out 429 busy answers); one it accepts (200) is counted as
+    a created video."""
+    r = client.patient_post(path, **kwargs)
     if r.status_code == 200 and path.startswith("/v1/videos"):
         target.count(1)
     return r

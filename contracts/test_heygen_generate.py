@@ -35,11 +35,11 @@ MSG_AUDIO = "Either audio_url or audio_asset_id needs to be provided."
 
 
 def refuse(client: Client, target: Target, request: Any, **kwargs: Any) -> httpx.Response:
-    """POST a body the target should refuse; an accepted one is counted as a created video."""
+    """POST a body the target should refuse (waiting out 429 busy answers); an accepted one counts as created."""
     r = (
-        client.post(GENERATE_PATH, json=request, **kwargs)
+        client.patient_post(GENERATE_PATH, json=request, **kwargs)
         if request is not None
-        else client.post(GENERATE_PATH, **kwargs)
+        else client.patient_post(GENERATE_PATH, **kwargs)
     )
     if r.status_code == 200:
         target.count(1)

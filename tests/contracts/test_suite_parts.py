@@ -10,6 +10,7 @@ import httpx
 import pytest
 
 from contracts.burst import max_certainly_concurrent
+from contracts.cli import build_parser, pytest_args
 from contracts.evidence import Evidence
 from contracts.mp4 import fragmented_layout_problems, mfra_problem, top_level
 from contracts.receiver import ReceiverConfig, receiver
@@ -134,3 +135,17 @@ def test_receiver_behind_a_public_url() -> None:
     assert ReceiverConfig().unreachable_reason(True, "127.0.0.1") is None
     with receiver(config) as rec:
         assert rec.url == "https://hooks.example.test/suite"
+
+
+def test_cli_passes_the_new_options_to_pytest() -> None:
+    ns = build_parser().parse_args([
+        "--provider", "heygen", "--base-url", "https://api.heygen.com", "--strict", "--heygen-concurrency", "6",
+        "--callback-base-url", "https://hooks.example.test", "--callback-listen", "0.0.0.0:8089",
+    ])  # fmt: skip
+    args = pytest_args(ns)
+    assert "--strict-conformance" in args
+    for flag, value in (("--heygen-concurrency", "6"), ("--callback-base-url", "https://hooks.example.test"),
+                        ("--callback-listen", "0.0.0.0:8089")):  # fmt: skip
+        assert args[args.index(flag) + 1] == value
+    assert "--strict-conformance" not in pytest_args(build_parser().parse_args(["--provider", "boson",
+                                                                                "--base-url", "http://x"]))
