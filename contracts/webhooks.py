@@ -28,7 +28,7 @@ from contracts.target import NotApplicable, Target
 EVENTS = ["avatar_video.success", "avatar_video.fail"]
 ADD_PATH = "/v1/webhook/endpoint.add"
 DELETE_PATH = "/v1/webhook/endpoint.delete"
-LOOPBACK_WAIT_S = 15.0
+LOOPBACK_WAIT_S = 12.0
 """A retry after a timeout needs the sender's timeout (HeyGen: answer within 5 s) plus its pause."""
 REMOTE_WAIT_S = 600.0
 

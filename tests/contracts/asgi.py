@@ -17,6 +17,30 @@ Rewrite = Callable[[Scope, int, Headers, bytes], tuple[int, Headers, bytes]]
 Match = Callable[[Scope], bool]
 
 
+async def read_body(receive: Receive) -> bytes:
+    """The whole request body."""
+    body = b""
+    while True:
+        message = await receive()
+        body += message.get("body", b"")
+        if not message.get("more_body", False):
+            return body
+
+
+def replaying(body: bytes, receive: Receive) -> Receive:
+    """A receive that hands the app `body` (already read) first, then whatever comes next."""
+    sent = False
+
+    async def replay() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replay
+
+
 def path_is(pattern: str, method: str | None = None) -> Match:
     rx = re.compile(pattern)
     return lambda scope: rx.fullmatch(scope["path"]) is not None and (method is None or scope["method"] == method)
@@ -105,23 +129,8 @@ class RequestRewrite:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        body = b""
-        while True:
-            message = await receive()
-            body += message.get("body", b"")
-            if not message.get("more_body", False):
-                break
-        scope, body = self.change(dict(scope), body)
-        sent = False
-
-        async def replay() -> Message:
-            nonlocal sent
-            if not sent:
-                sent = True
-                return {"type": "http.request", "body": body, "more_body": False}
-            return await receive()
-
-        await self.app(scope, replay, send)
+        scope, body = self.change(dict(scope), await read_body(receive))
+        await self.app(scope, replaying(body, receive), send)
 
 
 class Answer:
@@ -134,24 +143,10 @@ class Answer:
         if scope["type"] != "http" or not self.match(scope):
             await self.app(scope, receive, send)
             return
-        body = b""
-        while True:
-            message = await receive()
-            body += message.get("body", b"")
-            if not message.get("more_body", False):
-                break
+        body = await read_body(receive)
         answer = self.decide(scope, body)
         if answer is None:
-            sent = False
-
-            async def replay() -> Message:
-                nonlocal sent
-                if not sent:
-                    sent = True
-                    return {"type": "http.request", "body": body, "more_body": False}
-                return await receive()
-
-            await self.app(scope, replay, send)
+            await self.app(scope, replaying(body, receive), send)
             return
         status, payload = answer
         data = json.dumps(payload).encode()

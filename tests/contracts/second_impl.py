@@ -65,19 +65,25 @@ def _inline_bytes(value: str) -> bytes | None:
 
 
 def _authorized(scope: Scope) -> bool:
-    """The request carries the key: auth is still checked first, as every implementation must."""
+    """The request carries the key."""
     headers = dict(scope["headers"])
     return headers.get(b"authorization") == f"Bearer {KEY}".encode() or headers.get(b"x-api-key") == KEY.encode()
 
 
-def _image_first(scope: Scope, body: bytes) -> tuple[int, Any] | None:
+def _keyed_json(scope: Scope, body: bytes) -> dict[str, Any] | None:
+    """The JSON object body of a request that carries the key (auth is still checked first), else None."""
     if not _authorized(scope):
         return None
     try:
         values = json.loads(body)
     except ValueError:
         return None
-    ref = values.get("ref_image") if isinstance(values, dict) else None
+    return values if isinstance(values, dict) else None
+
+
+def _image_first(scope: Scope, body: bytes) -> tuple[int, Any] | None:
+    values = _keyed_json(scope, body)
+    ref = values.get("ref_image") if values is not None else None
     data = _inline_bytes(ref) if isinstance(ref, str) else None
     if data is None:
         return None
@@ -91,13 +97,8 @@ def _image_first(scope: Scope, body: bytes) -> tuple[int, Any] | None:
 
 
 def _dimension_first(scope: Scope, body: bytes) -> tuple[int, Any] | None:
-    if not _authorized(scope):
-        return None
-    try:
-        values = json.loads(body)
-    except ValueError:
-        return None
-    dimension = values.get("dimension") if isinstance(values, dict) else None
+    values = _keyed_json(scope, body)
+    dimension = values.get("dimension") if values is not None else None
     if not isinstance(dimension, dict):
         return None
     sides = [dimension.get("width"), dimension.get("height")]
