@@ -250,6 +250,7 @@ def test_links_expire(client: Client, hg_jobs: HgJobs, ev: Evidence) -> None:
     by 7 days and an hour (POST /_emulator/clock), fetch the same link, then a link from a fresh status read.
     Requirement: MUST refuse (4xx) the expired link and serve the fresh one.
     """
+    hg_jobs.target.require_budget(1)
     _clock_control(client)
     tenant = {"X-Emulator-Tenant": f"conformance-expiry-{secrets.token_hex(4)}"}
     try:
