@@ -86,3 +86,14 @@ def speech(duration: float = DURATION_S, sample_rate: int = SAMPLE_RATE) -> Spee
         w.setframerate(sample_rate)
         w.writeframes(pcm.tobytes())
     return Speech(buf.getvalue(), samples.astype(np.float32), sample_rate)
+
+
+@cache
+def two_tone_png(width: int, height: int, top: tuple[int, int, int], bottom: tuple[int, int, int]) -> bytes:
+    """A PNG whose top half is one flat colour and bottom half another (a background that shows its fit)."""
+    pixels = np.empty((height, width, 3), np.uint8)
+    pixels[: height // 2] = top
+    pixels[height // 2 :] = bottom
+    buf = io.BytesIO()
+    Image.fromarray(pixels, "RGB").save(buf, format="PNG")
+    return buf.getvalue()

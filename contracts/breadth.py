@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import schemathesis
@@ -21,6 +19,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from contracts.evidence import Evidence
+from contracts.spec import EXCLUDED_TAGS, spec_path
 from contracts.target import Target
 
 CHECKS: dict[str, list[Callable[..., Any]]] = {
@@ -46,18 +45,6 @@ CREATING = {
     "deleteWebhookEndpoint",
     "deleteWebhookEndpointByPath",
 }
-EXCLUDED_TAGS = {"Emulator"}
-"""Operations that only exist on the emulator (openapi/heygen.yaml tag Emulator): not part of the contract."""
-
-
-def spec_path(provider: str) -> Path | None:
-    """openapi/<provider>.yaml from a source checkout, or from the installed shared data."""
-    here = Path(__file__).resolve().parent
-    for base in (here.parent / "openapi", Path(sys.prefix) / "share" / "avatar-emulator" / "openapi"):
-        candidate = base / f"{provider}.yaml"
-        if candidate.is_file():
-            return candidate
-    return None
 
 
 @dataclass

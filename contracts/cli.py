@@ -21,6 +21,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--target-name", default=None, help="name used in deviations.yaml")
     p.add_argument("--clause", action="append", default=[], help="only tests naming this clause (repeatable)")
     p.add_argument("--video-timeout", type=float, default=None)
+    p.add_argument("--strict", action="store_true", help="SHOULD clauses count: one not met is a FAIL, not a WARN")
+    p.add_argument("--callback-base-url", default=None,
+                   help="public URL that reaches the webhook receiver (HeyGen webhooks on a remote target)")
+    p.add_argument("--callback-listen", default=None, help="HOST:PORT the webhook receiver listens on")
+    p.add_argument("--heygen-concurrency", type=int, default=None,
+                   help="HeyGen: videos the account renders at once (checks the queue)")
     p.add_argument("pytest_args", nargs="*", help="extra pytest arguments (after --)")
     return p
 
@@ -51,11 +57,16 @@ def pytest_args(ns: argparse.Namespace) -> list[str]:
         ("--report", ns.report),
         ("--target-name", ns.target_name),
         ("--video-timeout", ns.video_timeout),
+        ("--callback-base-url", ns.callback_base_url),
+        ("--callback-listen", ns.callback_listen),
+        ("--heygen-concurrency", ns.heygen_concurrency),
     ):
         if value is not None:
             args += [flag, str(value)]
     for clause in ns.clause:
         args += ["--clause", clause]
+    if ns.strict:
+        args.append("--strict-conformance")
     return args + list(ns.pytest_args)
 
 

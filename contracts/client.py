@@ -30,7 +30,10 @@ class Client:
     def __init__(self, target: Target, *, timeout: float = 60.0) -> None:
         self.target = target
         self.request_ids: list[str] = []
-        self.responses: list[httpx.Response] = []
+        self.calls: list[tuple[str, str]] = []
+        """(method, URL path) of every request sent, for the coverage report."""
+        self.breadth_operations: set[str] = set()
+        """Operation ids the Schemathesis layer drove (its requests do not go through this client)."""
         self._http = httpx.Client(base_url=target.base_url, timeout=timeout, follow_redirects=False)
         self._lock = threading.Lock()
         self._last = 0.0
@@ -58,7 +61,7 @@ class Client:
         with self._lock:
             if rid:
                 self.request_ids.append(rid)
-            self.responses.append(response)
+            self.calls.append((response.request.method, response.request.url.path))
 
     def request(self, method: str, path: str, *, auth: bool | dict[str, str] = True, **kwargs: Any) -> httpx.Response:
         """Send one request; `auth` True adds the target's key, a dict replaces the auth headers."""
@@ -88,16 +91,35 @@ class Client:
             self._record(response)
             yield response
 
-    def create(self, path: str, *, retries: int = 8, **kwargs: Any) -> httpx.Response:
-        """POST a creation; spends one video of the budget, waits out 429 Retry-After (capped) like real clients."""
-        self.target.spend(1)
+    def patient_post(self, path: str, *, retries: int = 8, **kwargs: Any) -> httpx.Response:
+        """POST, waiting out 429 Retry-After (capped) like real clients: a busy server is not a verdict."""
         response = self.post(path, **kwargs)
         for _ in range(retries):
             if response.status_code != 429:
                 break
-            time.sleep(min(_retry_after(response), 5.0 if self.target.loopback else 30.0))
+            time.sleep(self._busy_wait(response))
             response = self.post(path, **kwargs)
         return response
+
+    def create(self, path: str, *, retries: int = 8, **kwargs: Any) -> httpx.Response:
+        """POST a creation through patient_post; spends one video of the budget."""
+        self.target.spend(1)
+        return self.patient_post(path, retries=retries, **kwargs)
+
+    @contextmanager
+    def stream_create(self, path: str, *, retries: int = 8, **kwargs: Any) -> Iterator[httpx.Response]:
+        """Like create(), for a creation whose answer streams: a 429 is waited out before the stream is read."""
+        self.target.spend(1)
+        for attempt in range(retries + 1):
+            with self.stream("POST", path, **kwargs) as response:
+                if response.status_code != 429 or attempt == retries:
+                    yield response
+                    return
+                response.read()
+            time.sleep(self._busy_wait(response))
+
+    def _busy_wait(self, response: httpx.Response) -> float:
+        return min(_retry_after(response), 5.0 if self.target.loopback else 30.0)
 
 
 def _retry_after(response: httpx.Response) -> float:

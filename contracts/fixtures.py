@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -93,8 +94,15 @@ class Jobs:
         return self._cached("polled", self._make_polled)
 
     def streamed(self) -> VideoRun:
-        """POST /v1/videos/stream (default size), read to the end, then polled and downloaded."""
-        return self._cached("streamed", self._make_streamed)
+        """POST /v1/videos/stream (JSON, audio input, default size), read to the end, then polled and downloaded."""
+        return self._cached("streamed", lambda: self._make_streamed("640x640", json=video_body(None)))
+
+    def streamed_multipart(self) -> VideoRun:
+        """POST /v1/videos/stream as multipart: the face uploaded as a file, input_tts as a JSON string field."""
+        tts = json.dumps({"model": "higgs-tts-3", "input": "Hello there.", "voice": "default"})
+        files = {"ref_image": ("face.png", face_png(), "image/png")}
+        data = {"input_tts": tts, "size": "480x640"}
+        return self._cached("streamed_multipart", lambda: self._make_streamed("480x640", files=files, data=data))
 
     def _make_polled(self) -> VideoRun:
         run = VideoRun(requested_size="640x480")
@@ -105,11 +113,10 @@ class Jobs:
         self.poll(run, probe_content=True)
         return run
 
-    def _make_streamed(self) -> VideoRun:
-        run = VideoRun(requested_size="640x640")
-        self.target.spend(1)
+    def _make_streamed(self, size: str, **request: Any) -> VideoRun:
+        run = VideoRun(requested_size=size)
         t0 = time.monotonic()
-        with self.client.stream("POST", "/v1/videos/stream", json=video_body(None)) as response:
+        with self.client.stream_create("/v1/videos/stream", **request) as response:
             run.stream_status = response.status_code
             run.stream_headers = response.headers
             run.video_id = response.headers.get("x-video-id")

@@ -102,22 +102,23 @@ class HgJobs:
             self._catalog = discover(self.client)
         return self._catalog
 
-    def _cached(self, key: str, make: Callable[[], HgRun]) -> HgRun:
+    def cached(self, key: str, make: Callable[[], HgRun]) -> HgRun:
+        """The run made once under `key` (or the error making it raised)."""
         return self._runs.get(key, make)
 
     def main(self) -> HgRun:
         """Two silence scenes (1 s + 1.5 s) with the first avatar on magenta, test mode, 256x144; polled and
         downloaded; remaining_quota read before and after."""
-        return self._cached("main", self._make_main)
+        return self.cached("main", self._make_main)
 
     def failed(self) -> HgRun:
         """One scene whose audio_url cannot be fetched: the video should end failed."""
-        return self._cached("failed", self._make_failed)
+        return self.cached("failed", self._make_failed)
 
-    def start(self, request: dict[str, Any], path: str = GENERATE_PATH) -> HgRun:
+    def start(self, request: dict[str, Any], path: str = GENERATE_PATH, headers: dict[str, str] | None = None) -> HgRun:
         """Create a video through the budget; raise AssertionError unless the answer carries a video id."""
         run = HgRun(request)
-        run.create = self.client.create(path, json=request)
+        run.create = self.client.create(path, json=request, headers=headers)
         run.created_t = time.time()
         answer = json_of(run.create)
         data = answer.get("data") if isinstance(answer, dict) else None
@@ -147,13 +148,13 @@ class HgJobs:
         self.poll(run)
         return run
 
-    def poll(self, run: HgRun) -> None:
+    def poll(self, run: HgRun, headers: dict[str, str] | None = None) -> None:
         """Read video_status.get until terminal, then twice more (a terminal state must stay put)."""
         deadline = time.monotonic() + self.wait
         t0 = time.monotonic()
         extra = 0
         while True:
-            r = self.client.get(STATUS_PATH, params={"video_id": run.video_id})
+            r = self.client.get(STATUS_PATH, params={"video_id": run.video_id}, headers=headers)
             read = Read(time.monotonic() - t0, r.status_code, json_of(r))
             run.reads.append(read)
             status = read.data.get("status") if read.data else None

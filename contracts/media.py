@@ -81,13 +81,37 @@ def decode(data: bytes) -> Decoded:
         container.close()
 
 
-def rgb_frames(data: bytes, fractions: tuple[float, ...]) -> list[np.ndarray]:
-    """Full-resolution RGB frames (uint8) at the given fractions of the clip's frame count."""
-    with av.open(io.BytesIO(data), mode="r") as container:
-        frames = [f.to_ndarray(format="rgb24") for f in container.decode(container.streams.video[0])]
+def rgb_video(data: bytes) -> tuple[list[np.ndarray], float]:
+    """Every frame in full resolution as RGB (uint8), and the nominal frame rate."""
+    try:
+        with av.open(io.BytesIO(data), mode="r") as container:
+            stream = container.streams.video[0]
+            rate = stream.codec_context.framerate or stream.guessed_rate or stream.average_rate or 25
+            frames = [f.to_ndarray(format="rgb24") for f in container.decode(stream)]
+    except (av.error.FFmpegError, ValueError, IndexError) as exc:
+        raise DecodeError(f"not a decodable MP4 with video: {exc}") from exc
     if not frames:
         raise DecodeError("the video track has no frames")
+    return frames, float(rate)
+
+
+def rgb_frames(data: bytes, fractions: tuple[float, ...]) -> list[np.ndarray]:
+    """Full-resolution RGB frames (uint8) at the given fractions of the clip's frame count."""
+    frames, _ = rgb_video(data)
     return [frames[min(len(frames) - 1, int(f * len(frames)))] for f in fractions]
+
+
+def region_mean(frame: np.ndarray, box: tuple[float, float, float, float]) -> np.ndarray:
+    """Mean RGB of the region (x0, y0, x1, y1), given as fractions of the frame."""
+    h, w = frame.shape[:2]
+    x0, y0, x1, y1 = box
+    region = frame[int(y0 * h) : max(int(y1 * h), int(y0 * h) + 1), int(x0 * w) : max(int(x1 * w), int(x0 * w) + 1)]
+    return region.reshape(-1, 3).astype(np.float64).mean(axis=0)
+
+
+def colour_distance(rgb: np.ndarray, want: tuple[int, int, int]) -> float:
+    """The largest per-channel difference between a mean colour and the wanted one."""
+    return float(np.abs(rgb - np.asarray(want, dtype=np.float64)).max())
 
 
 def _decode_audio(data: bytes) -> tuple[np.ndarray | None, int]:

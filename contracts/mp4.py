@@ -1,4 +1,7 @@
-"""A small ISO-BMFF (MP4) box reader: top-level order, mvex, moof sequence numbers and fragment times."""
+"""A small ISO-BMFF (MP4) box reader: top-level order, mvex, moof sequence numbers and fragment times.
+
+The suite keeps its own reader (it judges deployments over HTTP and imports no emulator or engine code).
+"""
 
 from __future__ import annotations
 
@@ -6,7 +9,15 @@ import struct
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-CONTAINERS = {b"moov", b"trak", b"mdia", b"minf", b"stbl", b"mvex", b"moof", b"traf", b"edts", b"dinf"}
+CONTAINERS = {b"moov", b"trak", b"mdia", b"minf", b"stbl", b"mvex", b"moof", b"traf", b"edts", b"dinf", b"mfra"}
+FILLER = frozenset({"free", "skip", "wide", "uuid"})
+"""Boxes a file may carry anywhere at the top level (ISO/IEC 14496-12 8.1.2 free space, 4.2 uuid)."""
+BEFORE_MOOV = frozenset({"pdin", "meta"})
+"""Top-level boxes allowed between ftyp and moov (8.1.3 progressive download info, 8.11.1 meta)."""
+SEGMENT_BOXES = frozenset({"styp", "sidx", "ssix", "prft", "emsg"})
+"""Boxes that may precede a fragment's moof: segment type (8.16.2), segment indexes (8.16.3, 8.16.4),
+producer reference time (8.16.5) and DASH event messages (ISO/IEC 23009-1 5.10.3.3)."""
+STRUCTURAL = frozenset({"ftyp", "moov", "moof", "mdat", "mfra"}) | SEGMENT_BOXES
 
 
 @dataclass
@@ -124,3 +135,66 @@ def fragment_times(moof: Box) -> dict[int, int]:
         time = struct.unpack(">Q", body[:8])[0] if version == 1 else struct.unpack(">I", body[:4])[0]
         out[int(track_id)] = int(time)
     return out
+
+
+def fragmented_layout_problems(types: list[str]) -> list[str]:
+    """Why a top-level box sequence is not a fragmented MP4 as ISO/IEC 14496-12 lays one out (empty: it is).
+
+    ftyp first; only pdin/meta (and free space) before the one moov; then fragments, each optionally led by
+    styp/sidx/ssix/prft/emsg, made of a moof and the mdat(s) after it; an mfra only after the last fragment
+    (8.8.9: "usually placed at or near the end of the file"). Free space, uuid and unknown boxes may appear
+    anywhere (readers skip boxes they do not know).
+    """
+    problems: list[str] = []
+    if not types or types[0] != "ftyp":
+        problems.append(f"the first box is {types[0] if types else 'missing'}, not ftyp")
+    if types.count("moov") != 1:
+        problems.append(f"{types.count('moov')} moov boxes (want exactly one)")
+    state = "header"  # header -> between -> need_mdat -> in_fragment -> between ... (mfra ends it)
+    fragments = 0
+    for index, kind in enumerate(types[1:], start=1):
+        where = f"box {index} ({kind})"
+        if kind in FILLER or kind not in STRUCTURAL | BEFORE_MOOV:
+            continue
+        if state == "mfra":
+            problems.append(f"{where} after mfra: mfra must follow the last fragment")
+        elif state == "header":
+            if kind == "moov":
+                state = "between"
+            elif kind not in BEFORE_MOOV:
+                problems.append(f"{where} before moov")
+        elif kind in BEFORE_MOOV or kind in ("ftyp", "moov"):
+            problems.append(f"{where} after moov")
+        elif kind in SEGMENT_BOXES:
+            if state == "need_mdat":
+                problems.append(f"{where} between a moof and its mdat")
+            state = "between"
+        elif kind == "moof":
+            if state == "need_mdat":
+                problems.append(f"{where}: the moof before it has no mdat")
+            state = "need_mdat"
+            fragments += 1
+        elif kind == "mdat":
+            if state == "between":
+                problems.append(f"{where}: an mdat with no moof before it")
+            state = "in_fragment"
+        elif kind == "mfra":
+            if state == "need_mdat":
+                problems.append(f"{where}: the last moof has no mdat")
+            state = "mfra"
+    if state == "need_mdat":
+        problems.append("the last moof has no mdat")
+    if fragments == 0:
+        problems.append("no moof/mdat fragment")
+    return problems
+
+
+def mfra_problem(mfra: Box) -> str | None:
+    """Why an mfra box is malformed (8.8.9-8.8.11: its last child is mfro, which states mfra's size), or None."""
+    if not mfra.children or mfra.children[-1].type != "mfro":
+        return f"mfra does not end with mfro (children {[c.type for c in mfra.children]})"
+    payload = mfra.children[-1].payload
+    if len(payload) < 8:
+        return "mfro is truncated"
+    size = struct.unpack(">I", payload[4:8])[0]
+    return None if size == mfra.size else f"mfro says mfra is {size} bytes; it is {mfra.size}"

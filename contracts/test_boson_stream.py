@@ -5,11 +5,12 @@ from __future__ import annotations
 import itertools
 import re
 
+import httpx
 import pytest
 
 from contracts import mp4
 from contracts.evidence import Evidence
-from contracts.fixtures import Jobs
+from contracts.fixtures import Jobs, VideoRun
 from contracts.media import DecodeError, decode
 
 ID_RE = re.compile(r"^video_[0-9a-f]{24}$")
@@ -38,41 +39,76 @@ def test_stream_headers(jobs: Jobs, ev: Evidence) -> None:
     )
 
 
+def _streams(jobs: Jobs, ev: Evidence, clauses: tuple[str, ...]) -> list[tuple[str, VideoRun]]:
+    """Both streamed runs; one that could not be made fails the given clauses and is left out."""
+    out = []
+    for label, make in (("JSON audio stream", jobs.streamed), ("multipart input_tts stream", jobs.streamed_multipart)):
+        try:
+            out.append((label, make()))
+        except AssertionError as exc:
+            for clause in clauses:
+                ev.check(clause, False, f"{label}: {exc}")
+    return out
+
+
+@pytest.mark.tier("core")
+@pytest.mark.clause("BOSON-STREAM-HEADERS")
+def test_every_stream_is_video_mp4_with_an_id(jobs: Jobs, ev: Evidence) -> None:
+    """Operation: POST /v1/videos/stream as JSON (audio input) and as multipart (face file, input_tts).
+    Requirement: every 200 MUST carry Content-Type video/mp4 and an X-Video-Id header.
+    """
+    for label, run in _streams(jobs, ev, ("BOSON-STREAM-HEADERS",)):
+        headers = run.stream_headers if run.stream_headers is not None else httpx.Headers()
+        ctype = headers.get("content-type", "")
+        ev.check(
+            "BOSON-STREAM-HEADERS",
+            ctype.split(";")[0].strip().lower() == "video/mp4",
+            f"{label}: Content-Type {ctype!r}",
+        )
+        vid = headers.get("x-video-id")
+        ev.check("BOSON-STREAM-HEADERS", bool(vid), f"{label}: X-Video-Id {vid!r}")
+
+
 @pytest.mark.tier("core")
 @pytest.mark.clause("BOSON-STREAM-BOX-ORDER", "BOSON-STREAM-FRAGMENT-SEQUENCE", "BOSON-STREAM-FRAGMENT-DURATION")
 def test_stream_boxes(jobs: Jobs, ev: Evidence) -> None:
-    """Operation: read the whole /v1/videos/stream body and parse its boxes.
-    Requirement: MUST be ftyp, moov (with mvex), then moof/mdat pairs with increasing sequence numbers;
+    """Operation: read the whole body of both streams and parse their top-level boxes.
+    Requirement: MUST be laid out as ISO BMFF fragmented MP4 (ftyp, moov with mvex, fragments of moof and mdat,
+    optional styp/sidx/prft/emsg/free, an mfra only at the end) with increasing sequence numbers;
     SHOULD keep video fragments at or under 1 s.
     """
-    data = jobs.streamed().stream_bytes
+    clauses = ("BOSON-STREAM-BOX-ORDER", "BOSON-STREAM-FRAGMENT-SEQUENCE", "BOSON-STREAM-FRAGMENT-DURATION")
+    for label, run in _streams(jobs, ev, clauses):
+        _judge_boxes(ev, label, run.stream_bytes)
+
+
+def _judge_boxes(ev: Evidence, label: str, data: bytes) -> None:
     try:
         boxes = mp4.top_level(data)
     except mp4.BoxError as exc:
-        ev.check("BOSON-STREAM-BOX-ORDER", False, f"unparseable stream: {exc}")
+        ev.check("BOSON-STREAM-BOX-ORDER", False, f"{label}: unparseable stream: {exc}")
         return
     types = [b.type for b in boxes]
-    ev.check("BOSON-STREAM-BOX-ORDER", types[:2] == ["ftyp", "moov"], f"starts {types[:3]}")
-    moov = boxes[1] if len(boxes) > 1 and boxes[1].type == "moov" else None
-    ev.check("BOSON-STREAM-BOX-ORDER", moov is not None and bool(moov.find("mvex")), "moov contains mvex")
-    rest = [t for t in types[2:] if t not in ("free", "skip", "styp", "sidx", "prft", "emsg")]
-    pairs = (
-        len(rest) >= 2
-        and len(rest) % 2 == 0
-        and all(rest[i] == "moof" and rest[i + 1] == "mdat" for i in range(0, len(rest), 2))
-    )
-    ev.check("BOSON-STREAM-BOX-ORDER", pairs, f"after moov: {rest[:8]}{'...' if len(rest) > 8 else ''}")
+    problems = mp4.fragmented_layout_problems(types)
+    shown = f"{types[:6]}{'...' if len(types) > 6 else ''} ({len(types)} boxes)"
+    ev.check("BOSON-STREAM-BOX-ORDER", not problems, f"{label}: {'; '.join(problems[:3]) or 'laid out'}: {shown}")
+    moovs = [b for b in boxes if b.type == "moov"]
+    moov = moovs[0] if moovs else None
+    ev.check("BOSON-STREAM-BOX-ORDER", moov is not None and bool(moov.find("mvex")), f"{label}: moov contains mvex")
+    for mfra in (b for b in boxes if b.type == "mfra"):
+        problem = mp4.mfra_problem(mfra)
+        ev.check("BOSON-STREAM-BOX-ORDER", problem is None, f"{label}: {problem or 'mfra ends with a matching mfro'}")
     moofs = [b for b in boxes if b.type == "moof"]
     seqs = [mp4.mfhd_sequence(m) for m in moofs]
     increasing = bool(seqs) and None not in seqs and all(b > a for a, b in itertools.pairwise(seqs))  # type: ignore[operator]
-    ev.check("BOSON-STREAM-FRAGMENT-SEQUENCE", increasing, f"mfhd sequence numbers {seqs[:12]}")
+    ev.check("BOSON-STREAM-FRAGMENT-SEQUENCE", increasing, f"{label}: mfhd sequence numbers {seqs[:12]}")
     if moov is None or len(moofs) < 2:
-        ev.check("BOSON-STREAM-FRAGMENT-DURATION", False, "no moov or fewer than two fragments")
+        ev.check("BOSON-STREAM-FRAGMENT-DURATION", False, f"{label}: no moov or fewer than two fragments")
         return
     tracks = mp4.track_timescales(moov)
     video = [tid for tid, (handler, _) in tracks.items() if handler == "vide"]
     if not video:
-        ev.check("BOSON-STREAM-FRAGMENT-DURATION", False, f"no video track in moov ({tracks})")
+        ev.check("BOSON-STREAM-FRAGMENT-DURATION", False, f"{label}: no video track in moov ({tracks})")
         return
     tid, scale = video[0], tracks[video[0]][1]
     times = [mp4.fragment_times(m).get(tid) for m in moofs]
@@ -81,7 +117,7 @@ def test_stream_boxes(jobs: Jobs, ev: Evidence) -> None:
     ev.check(
         "BOSON-STREAM-FRAGMENT-DURATION",
         bool(gaps) and max(gaps) <= MAX_FRAGMENT_S + 0.05,
-        f"largest video fragment {max(gaps, default=0):.3f} s",
+        f"{label}: largest video fragment {max(gaps, default=0):.3f} s",
     )
 
 

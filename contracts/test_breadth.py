@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from contracts.breadth import record, run_breadth, spec_path
+from contracts.breadth import record, run_breadth
 from contracts.client import Client
 from contracts.evidence import Evidence
+from contracts.spec import spec_path
 from contracts.target import NotApplicable, Target
 
 
@@ -22,6 +23,7 @@ def test_positive_breadth(client: Client, target: Target, ev: Evidence) -> None:
     examples = {"smoke": 8, "core": 15, "full": 60}[target.tier] if target.loopback else 3
     include_creating = target.loopback
     result = run_breadth(target, headers, negative=False, max_examples=examples, include_creating=include_creating)
+    client.breadth_operations.update(result.operations)
     record(ev, result, ["SCHEMA-RESPONSES", "SCHEMA-STATUS-CODES", "SCHEMA-NO-5XX"])
 
 
@@ -36,6 +38,7 @@ def test_negative_breadth(client: Client, target: Target, ev: Evidence) -> None:
     headers = client.auth_headers()
     examples = 60 if target.tier == "full" else 15
     result = run_breadth(target, headers, negative=True, max_examples=examples, include_creating=True)
+    client.breadth_operations.update(result.operations)
     record(ev, result, ["SCHEMA-NEGATIVE-REJECTED", "SCHEMA-NO-5XX"])
     statuses = result.statuses
     ev.check("BOSON-SCHEMA-NO-5XX", not any(code >= 500 for code in statuses), f"negative-mode statuses {statuses}")

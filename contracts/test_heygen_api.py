@@ -14,6 +14,8 @@ from contracts.heygen import (
     GENERATE_PATH,
     STATUS_PATH,
     UNKNOWN_VIDEO_ID,
+    Catalog,
+    body,
     json_of,
     v1_error_problem,
     v1_ok_problem,
@@ -35,24 +37,25 @@ VOICE_FIELDS = {
 AVATAR_FIELDS = ("avatar_id", "avatar_name", "gender", "preview_image_url", "preview_video_url", "premium")
 PHOTO_FIELDS = ("talking_photo_id", "talking_photo_name", "preview_image_url")
 QUOTA_DETAILS = ("api", "streaming_avatar", "streaming_avatar_instance_quota", "seat")
-# An invalid body: even a server that skipped auth would not start a video for it.
-EMPTY_GENERATE: dict[str, Any] = {"video_inputs": [], "test": True}
-
-
-def _refusals(client: Client, headers: dict[str, str]) -> list[tuple[str, str, Any]]:
+def _refusals(client: Client, target: Target, catalog: Catalog, headers: dict[str, str]) -> list[tuple[str, str, Any]]:
+    """The same valid requests a keyed client would send (a cheap test-mode generate), with `headers` for auth."""
+    generate = client.post(GENERATE_PATH, auth=headers, json=body(catalog))
+    if generate.status_code == 200:  # the key was not checked: a video was made
+        target.count(1)
     return [
         ("v2", "GET /v2/voices", client.get("/v2/voices", auth=headers)),
-        ("v2", f"POST {GENERATE_PATH}", client.post(GENERATE_PATH, auth=headers, json=EMPTY_GENERATE)),
+        ("v2", f"POST {GENERATE_PATH}", generate),
         ("v1", f"GET {STATUS_PATH}", client.get(STATUS_PATH, auth=headers, params={"video_id": UNKNOWN_VIDEO_ID})),
     ]
 
 
 @pytest.mark.clause("HEYGEN-AUTH-MISSING-KEY-401", "HEYGEN-V2-ERROR-ENVELOPE", "HEYGEN-V1-ERROR-ENVELOPE")
-def test_missing_key_is_401(client: Client, ev: Evidence) -> None:
-    """Operation: GET /v2/voices, POST /v2/video/generate and GET /v1/video_status.get without X-Api-Key.
+def test_missing_key_is_401(client: Client, target: Target, hg_catalog: Catalog, ev: Evidence) -> None:
+    """Operation: GET /v2/voices, POST /v2/video/generate (a valid body) and GET /v1/video_status.get without
+    X-Api-Key.
     Requirement: MUST answer 401 in the family's error envelope (v2 error object; v1 numeric code SHOULD).
     """
-    for family, label, r in _refusals(client, {}):
+    for family, label, r in _refusals(client, target, hg_catalog, {}):
         ev.check("HEYGEN-AUTH-MISSING-KEY-401", r.status_code == 401, f"{label} without a key: {r.status_code}")
         if family == "v2":
             problem = v2_error_problem(r)
@@ -63,11 +66,11 @@ def test_missing_key_is_401(client: Client, ev: Evidence) -> None:
 
 
 @pytest.mark.clause("HEYGEN-AUTH-BAD-KEY-401", "HEYGEN-V2-ERROR-ENVELOPE")
-def test_bad_key_is_401(client: Client, ev: Evidence) -> None:
+def test_bad_key_is_401(client: Client, target: Target, hg_catalog: Catalog, ev: Evidence) -> None:
     """Operation: the same three requests with an X-Api-Key the target never issued.
     Requirement: SHOULD answer 401 in the family's error envelope (401 vs 400 is an open question).
     """
-    for family, label, r in _refusals(client, {"X-Api-Key": BOGUS_KEY}):
+    for family, label, r in _refusals(client, target, hg_catalog, {"X-Api-Key": BOGUS_KEY}):
         ev.check("HEYGEN-AUTH-BAD-KEY-401", r.status_code == 401, f"{label} with an unknown key: {r.status_code}")
         if family == "v2" and r.status_code >= 400:
             problem = v2_error_problem(r)

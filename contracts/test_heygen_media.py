@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
 import pytest
 
 from contracts.client import Client
 from contracts.evidence import Evidence
 from contracts.heygen import BACKGROUND, BACKGROUND_RGB, SCENE_SECONDS, SMALL, is_number
 from contracts.heygen_jobs import HgJobs, HgRun
-from contracts.media import Decoded, DecodeError, decode, rgb_frames
+from contracts.media import Decoded, DecodeError, colour_distance, decode, region_mean, rgb_frames
 
 MIN_CONTRAST = 8.0
 COLOUR_TOLERANCE = 40.0
@@ -92,12 +91,8 @@ def test_pixels(hg_jobs: HgJobs, ev: Evidence) -> None:
     )
     assert run.mp4 is not None
     for fraction, frame in zip((0.2, 0.7), rgb_frames(run.mp4.content, (0.2, 0.7)), strict=True):
-        h, w = frame.shape[:2]
-        means = []
-        for x0, y0, x1, y1 in SIDES:
-            region = frame[int(y0 * h) : int(y1 * h), int(x0 * w) : int(x1 * w)].reshape(-1, 3).astype(np.float64)
-            means.append(region.mean(axis=0))
-        distance = min(float(np.abs(m - np.asarray(BACKGROUND_RGB)).max()) for m in means)
+        means = [region_mean(frame, side) for side in SIDES]
+        distance = min(colour_distance(m, BACKGROUND_RGB) for m in means)
         ev.check(
             "HEYGEN-MEDIA-BACKGROUND",
             distance <= COLOUR_TOLERANCE,

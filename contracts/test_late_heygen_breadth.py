@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import pytest
 
-from contracts.breadth import record, run_breadth, spec_path
+from contracts.breadth import record, run_breadth
 from contracts.client import Client
 from contracts.evidence import Evidence
+from contracts.spec import spec_path
 from contracts.target import NotApplicable, Target
 
 
@@ -25,6 +26,7 @@ def test_heygen_positive_breadth(client: Client, target: Target, ev: Evidence) -
     headers = client.auth_headers()
     examples = {"smoke": 5, "core": 10, "full": 60}[target.tier] if target.loopback else 3
     result = run_breadth(target, headers, negative=False, max_examples=examples, include_creating=target.loopback)
+    client.breadth_operations.update(result.operations)
     record(ev, result, ["SCHEMA-RESPONSES", "SCHEMA-STATUS-CODES", "SCHEMA-NO-5XX"], prefix="HEYGEN")
 
 
@@ -40,6 +42,7 @@ def test_heygen_negative_breadth(client: Client, target: Target, ev: Evidence) -
     headers = client.auth_headers()
     examples = 60 if target.tier == "full" else 10
     result = run_breadth(target, headers, negative=True, max_examples=examples, include_creating=True)
+    client.breadth_operations.update(result.operations)
     record(ev, result, ["SCHEMA-NEGATIVE-REJECTED", "SCHEMA-NO-5XX"], prefix="HEYGEN")
     statuses = result.statuses
     ev.check("HEYGEN-SCHEMA-NO-5XX", not any(code >= 500 for code in statuses), f"negative-mode statuses {statuses}")

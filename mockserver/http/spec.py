@@ -5,7 +5,8 @@ schema nodes refine the result:
 - `x-error-type`: the provider's error code when that node rejects a value; a string applies to
   every keyword, a mapping (`{maxLength: input_too_long}`) to the keywords it names.
 - `x-error-message`: the message used when the node's `oneOf`/`anyOf`/`not` rejects a value
-  (the generated messages for those keywords name no field).
+  (the generated messages for those keywords name no field); a mapping (`{pattern: ...}`) gives
+  the message for the keywords it names. `{field}` in a message stands for the field's name.
 """
 
 from __future__ import annotations
@@ -165,6 +166,9 @@ def _error_type(error: ValidationError) -> str | None:
 def _custom_message(error: ValidationError) -> str | None:
     schema = error.schema if isinstance(error.schema, Mapping) else {}
     value = schema.get("x-error-message")
+    if isinstance(value, Mapping):
+        value = value.get(str(error.validator))
+        return str(value) if value is not None else None
     return str(value) if value is not None and error.validator in _COMBINATORS else None
 
 
@@ -183,7 +187,7 @@ def _problem(error: ValidationError, prefix: str) -> Problem:
     error_type = _error_type(error)
     custom = _custom_message(error)
     if custom:
-        message = custom
+        message = custom.replace("{field}", where or "body")
     elif error.validator == "additionalProperties":
         extras = sorted(set(error.instance) - set(error.schema.get("properties", {})))
         names = ", ".join(repr(field_name([extra], where)) for extra in extras)

@@ -49,6 +49,19 @@ def test_speech_errors(client: httpx.Client) -> None:
     assert both.status_code == 400 and "mutually exclusive" in both.json()["error"]["message"]
 
 
+@pytest.mark.parametrize("text", ["   ", "\n\t", "\u3000 \u2003"])
+def test_whitespace_only_input_is_a_400_not_a_500(client: httpx.Client, text: str) -> None:
+    cases = [
+        client.post("/v1/audio/speech", json={"input": text, "response_format": "wav"}),
+        client.post("/v1/audio/speech", files={"input": (None, text), "response_format": (None, "wav")}),
+    ]
+    for response in cases:
+        assert response.status_code == 400, response.text
+        assert response.json() == {
+            "error": {"message": "'input' is empty or only whitespace: send some text to speak.", "type": "empty_input"}
+        }
+
+
 def test_voices_and_cloning(client: httpx.Client, speech_wav: bytes) -> None:
     voices = client.get("/v1/audio/voices").json()
     assert voices["object"] == "list"

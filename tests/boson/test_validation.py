@@ -32,6 +32,7 @@ def assert_error(response: httpx.Response, status: int, error_type: str, *mentio
         ({"input": None}, "invalid_request_error", ["input", "input_tts"]),
         ({"input": None, "input_tts": {"input": "hi", "stream": True}}, "invalid_request_error", ["input_tts.stream"]),
         ({"input": None, "input_tts": {"input": "x" * 5001}}, "input_too_long", ["input_tts.input", "5000"]),
+        ({"input": None, "input_tts": {"input": " \n "}}, "empty_input", ["empty or only whitespace"]),
         ({"input": None, "input_tts": {"input": "hi", "speed": 2}}, "invalid_request_error", ["input_tts.speed"]),
         ({"input": None, "input_tts": {"input": "hi", "voice": "nobody"}}, "voice_not_found", ["input_tts.voice"]),
         ({"ref_image": "not base64 at all!"}, "invalid_request_error", ["ref_image"]),

@@ -3,99 +3,27 @@
 from __future__ import annotations
 
 import io
-import json
-import re
 import struct
 import tempfile
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 import av
 import numpy as np
 
-Scope = dict[str, Any]
-Message = dict[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
-App = Callable[[Scope, Receive, Send], Awaitable[None]]
-Rewrite = Callable[[Scope, int, list[tuple[bytes, bytes]], bytes], tuple[int, list[tuple[bytes, bytes]], bytes]]
-
-
-class Buffered:
-    """Buffers responses of matching requests and lets `rewrite(scope, status, headers, body)` change them."""
-
-    def __init__(self, app: App, match: Callable[[Scope], bool], rewrite: Rewrite) -> None:
-        self.app, self.match, self.rewrite = app, match, rewrite
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not self.match(scope):
-            await self.app(scope, receive, send)
-            return
-        start: Message = {}
-        chunks: list[bytes] = []
-
-        async def capture(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                start.update(message)
-            elif message["type"] == "http.response.body":
-                chunks.append(message.get("body", b""))
-                if not message.get("more_body", False):
-                    body = b"".join(chunks)
-                    status, headers, body = self.rewrite(scope, start["status"], list(start["headers"]), body)
-                    headers = [(k, v) for k, v in headers if k.lower() != b"content-length"]
-                    headers.append((b"content-length", str(len(body)).encode()))
-                    await send({"type": "http.response.start", "status": status, "headers": headers})
-                    await send({"type": "http.response.body", "body": body})
-
-        await self.app(scope, receive, capture)
-
-
-class RequestRewrite:
-    """Changes the request (headers, query, JSON body) before the emulator sees it."""
-
-    def __init__(self, app: App, change: Callable[[Scope, bytes], tuple[Scope, bytes]]) -> None:
-        self.app, self.change = app, change
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        body = b""
-        while True:
-            message = await receive()
-            body += message.get("body", b"")
-            if not message.get("more_body", False):
-                break
-        scope, body = self.change(dict(scope), body)
-        sent = False
-
-        async def replay() -> Message:
-            nonlocal sent
-            if not sent:
-                sent = True
-                return {"type": "http.request", "body": body, "more_body": False}
-            return await receive()
-
-        await self.app(scope, replay, send)
-
-
-def path_is(pattern: str, method: str | None = None) -> Callable[[Scope], bool]:
-    rx = re.compile(pattern)
-    return lambda scope: rx.fullmatch(scope["path"]) is not None and (method is None or scope["method"] == method)
-
-
-def json_rewrite(fn: Callable[[Scope, int, Any], tuple[int, Any]]) -> Rewrite:
-    def rewrite(scope: Scope, status: int, headers: list[tuple[bytes, bytes]], body: bytes) -> Any:
-        try:
-            data = json.loads(body)
-        except ValueError:
-            return status, headers, body
-        status, data = fn(scope, status, data)
-        return status, headers, json.dumps(data).encode()
-
-    return rewrite
-
+from reference_engine import mp4box
+from tests.contracts.asgi import (
+    App,
+    Buffered,
+    Headers,
+    RequestRewrite,
+    Scope,
+    Streamed,
+    change_json_request,
+    json_rewrite,
+    path_is,
+)
 
 # ----- media helpers ---------------------------------------------------------------------------------------
 
@@ -143,25 +71,18 @@ def silent_wav(seconds: float = 2.6, rate: int = 24000) -> bytes:
     return buf.getvalue()
 
 
-def boxes(data: bytes) -> list[tuple[bytes, int, int]]:
-    out, pos = [], 0
-    while pos + 8 <= len(data):
-        size, kind = struct.unpack(">I4s", data[pos : pos + 8])
-        if size < 8:
-            break
-        out.append((kind, pos, size))
-        pos += size
-    return out
-
-
 @dataclass(frozen=True)
 class Mutant:
     name: str
     clause: str
-    """The clause this mutant breaks; the suite must report it FAIL."""
+    """The clause this mutant breaks; the suite must report it FAIL (a SHOULD clause: under --strict)."""
     wrap: Callable[[App], App]
     provider: str = "boson"
     """The --provider the suite judges this mutant with."""
+    settings: dict[str, Any] = field(default_factory=dict)
+    """Emulator Settings fields this mutant runs with (a behaviour no middleware can reach)."""
+    tier: str = "core"
+    """The lowest tier whose tests judge the clause."""
 
 
 def _progress_backwards(app: App) -> App:
@@ -201,44 +122,37 @@ def _error_not_null(app: App) -> App:
 
 
 def _strip_header(name: bytes, pattern: str, status: int | None = None) -> Callable[[App], App]:
-    def wrap(app: App) -> App:
-        async def mw(scope: Scope, receive: Receive, send: Send) -> None:
-            if scope["type"] != "http" or not path_is(pattern)(scope):
-                await app(scope, receive, send)
-                return
+    def drop(scope: Scope, answered: int, headers: Headers) -> Headers:
+        if status is not None and answered != status:
+            return headers
+        return [(k, v) for k, v in headers if k.lower() != name]
 
-            async def strip(message: Message) -> None:
-                if message["type"] == "http.response.start" and (status is None or message["status"] == status):
-                    message = {**message, "headers": [(k, v) for k, v in message["headers"] if k.lower() != name]}
-                await send(message)
-
-            await app(scope, receive, strip)
-
-        return mw
-
-    return wrap
+    return lambda app: Streamed(app, path_is(pattern), headers=drop)
 
 
 def _reorder_moov(app: App) -> App:
-    def rw(scope: Scope, status: int, headers: list[tuple[bytes, bytes]], body: bytes) -> Any:
-        parts = {kind: body[pos : pos + size] for kind, pos, size in boxes(body)[:4]}
-        if status != 200 or b"moov" not in parts:
+    def rw(scope: Scope, status: int, headers: Headers, body: bytes) -> Any:
+        if status != 200:
             return status, headers, body
-        bx = boxes(body)
-        ftyp, moov, moof, mdat = (body[p : p + s] for _, p, s in bx[:4])
-        rest = body[bx[3][1] + bx[3][2] :]
-        return status, headers, ftyp + moof + mdat + moov + rest
+        bx = mp4box.top_level(body)
+        if [b.type for b in bx[:2]] != ["ftyp", "moov"]:
+            return status, headers, body
+        ftyp, moov, moof, mdat = (body[b.offset : b.end] for b in bx[:4])
+        return status, headers, ftyp + moof + mdat + moov + body[bx[3].end :]
 
     return Buffered(app, path_is("/v1/videos/stream", "POST"), rw)
 
 
 def _repeat_sequence(app: App) -> App:
-    def rw(scope: Scope, status: int, headers: list[tuple[bytes, bytes]], body: bytes) -> Any:
+    def rw(scope: Scope, status: int, headers: Headers, body: bytes) -> Any:
+        if status != 200:
+            return status, headers, body
         data = bytearray(body)
-        for kind, pos, _ in boxes(body):
-            if kind == b"moof":
-                # moof header (8) + mfhd header (8) + version/flags (4) -> sequence number
-                data[pos + 20 : pos + 24] = struct.pack(">I", 1)
+        for moof in (b for b in mp4box.top_level(body) if b.type == "moof"):
+            mfhd = moof.first("mfhd")
+            if mfhd is not None:  # payload: version/flags (4), then the sequence number
+                at = mfhd.offset + mfhd.header + 4
+                data[at : at + 4] = struct.pack(">I", 1)
         return status, headers, bytes(data)
 
     return Buffered(app, path_is("/v1/videos/stream", "POST"), rw)
@@ -251,35 +165,6 @@ def _wrong_envelope(app: App) -> App:
         return status, data
 
     return Buffered(app, lambda s: True, json_rewrite(fn))
-
-
-def change_json_request(
-    paths: tuple[str, ...],
-    change: Callable[[dict[str, Any]], None],
-    *,
-    when: Callable[[dict[str, Any]], bool] = lambda data: True,
-) -> Callable[[App], App]:
-    """A mutant that rewrites the JSON body of POSTs to `paths` before the emulator reads it."""
-
-    def wrap(app: App) -> App:
-        def rw(scope: Scope, body: bytes) -> tuple[Scope, bytes]:
-            if scope["method"] != "POST" or scope["path"] not in paths:
-                return scope, body
-            try:
-                data = json.loads(body)
-            except ValueError:
-                return scope, body
-            if isinstance(data, dict) and when(data):
-                change(data)
-                body = json.dumps(data).encode()
-                scope["headers"] = [(k, v) for k, v in scope["headers"] if k != b"content-length"] + [
-                    (b"content-length", str(len(body)).encode())
-                ]
-            return scope, body
-
-        return RequestRewrite(app, rw)
-
-    return wrap
 
 
 def _change_json_request(change: Callable[[dict[str, Any]], None]) -> Callable[[App], App]:
@@ -298,7 +183,7 @@ def _silence(data: dict[str, Any]) -> None:
 
 
 def _freeze(app: App) -> App:
-    def rw(scope: Scope, status: int, headers: list[tuple[bytes, bytes]], body: bytes) -> Any:
+    def rw(scope: Scope, status: int, headers: Headers, body: bytes) -> Any:
         if status != 200:
             return status, headers, body
         return status, headers, reencode(body, freeze=True)
@@ -307,7 +192,7 @@ def _freeze(app: App) -> App:
 
 
 def _content_early(app: App) -> App:
-    def rw(scope: Scope, status: int, headers: list[tuple[bytes, bytes]], body: bytes) -> Any:
+    def rw(scope: Scope, status: int, headers: Headers, body: bytes) -> Any:
         if status == 404:
             return 200, [(b"content-type", b"video/mp4")], b"\x00\x00\x00\x08free"
         return status, headers, body
@@ -320,7 +205,6 @@ def _drop_request_header(name: bytes, pattern: str) -> Callable[[App], App]:
         def rw(scope: Scope, body: bytes) -> tuple[Scope, bytes]:
             if path_is(pattern)(scope):
                 scope["headers"] = [(k, v) for k, v in scope["headers"] if k.lower() != name]
-                scope["query_string"] = b""
             return scope, body
 
         return RequestRewrite(app, rw)
@@ -353,6 +237,33 @@ def _server_error_on_400(app: App) -> App:
     return Buffered(app, path_is("/v1/audio/speech", "POST"), json_rewrite(fn))
 
 
+def _stream_as_octet_stream(app: App) -> App:
+    def retype(scope: Scope, status: int, headers: Headers) -> Headers:
+        kept = [(k, v) for k, v in headers if k.lower() != b"content-type"]
+        return [*kept, (b"content-type", b"application/octet-stream")]
+
+    return Streamed(app, path_is("/v1/videos/stream", "POST"), headers=retype)
+
+
+def _drop_unknown_nested(data: dict[str, Any]) -> None:
+    """Nested unknown fields vanish before validation (the server ignores them instead of refusing)."""
+    tts = data.get("input_tts")
+    if isinstance(tts, dict):
+        known = {"input", "model", "voice", "response_format", "stream", "ref_audio", "ref_text"}
+        for key in set(tts) - known:
+            del tts[key]
+
+
+def _keyless_401_untyped(app: App) -> App:
+    def fn(scope: Scope, status: int, data: Any) -> tuple[int, Any]:
+        keyless = not any(k.lower() == b"authorization" for k, _ in scope["headers"])
+        if status == 401 and keyless and isinstance(data, dict) and isinstance(data.get("error"), dict):
+            data["error"]["type"] = "unauthorized"
+        return status, data
+
+    return Buffered(app, lambda scope: True, json_rewrite(fn))
+
+
 MUTANTS: list[Mutant] = [
     Mutant("progress-backwards", "BOSON-VIDEO-PROGRESS-MONOTONE", _progress_backwards),
     Mutant("terminal-flips-to-failed", "BOSON-VIDEO-TERMINAL-STABLE", _terminal_unstable),
@@ -370,4 +281,8 @@ MUTANTS: list[Mutant] = [
     Mutant("missing-key-accepted", "BOSON-AUTH-MISSING-KEY-401", _accept_missing_key),
     Mutant("unknown-video-200", "BOSON-ERROR-UNKNOWN-VIDEO-404", _unknown_is_200),
     Mutant("speech-400-becomes-500", "BOSON-SCHEMA-NO-5XX", _server_error_on_400),
+    Mutant("stream-octet-stream", "BOSON-STREAM-HEADERS", _stream_as_octet_stream),
+    Mutant("nested-unknown-ignored", "BOSON-ERROR-UNKNOWN-FIELD",
+           change_json_request(("/v1/videos", "/v1/videos/stream"), _drop_unknown_nested)),
+    Mutant("keyless-401-untyped", "BOSON-ERROR-TYPES", _keyless_401_untyped),
 ]

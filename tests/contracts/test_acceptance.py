@@ -57,5 +57,6 @@ def test_remote_heygen_without_budget_creates_nothing() -> None:
     na = {c for c, s in statuses(report).items() if s == "NA"}
     for clause in ("HEYGEN-STATUS-LIFECYCLE", "HEYGEN-MEDIA-SIZE", "HEYGEN-GENERATE-LENIENT", "HEYGEN-V1-GENERATE"):
         assert clause in na and "--budget-videos" in why[clause], (clause, why[clause])
-    assert "loopback" in why["HEYGEN-WEBHOOK-SIGNATURE"]
+    for clause in ("HEYGEN-WEBHOOK-SIGNATURE", "HEYGEN-WEBHOOK-ENDPOINT-ADD", "HEYGEN-WEBHOOK-DEAD-URL"):
+        assert clause in na and "--callback-base-url" in why[clause], (clause, why[clause])
     assert "PASS" not in statuses(report).values()

@@ -90,6 +90,11 @@ def test_failed_video_answers_200_with_an_integer_error_code(hg: httpx.Client, h
     failed = wait_done(hg, generate(hg, long_text))[-1]
     check_shape(failed)
     assert failed["data"]["error"]["code"] == 40039
+    # whitespace-only text is accepted and fails like any invalid text (heygen-contract §5), never a 5xx
+    blank = {"video_inputs": [{"voice": {"type": "text", "input_text": " \n\u3000", "voice_id": SARA}}]}
+    failed = wait_done(hg, generate(hg, blank))[-1]
+    check_shape(failed)
+    assert failed["data"]["error"]["code"] == 40039 and "empty" in failed["data"]["error"]["detail"]
 
 
 def test_plan_concurrency_keeps_extra_jobs_pending(heygen_factory: Factory) -> None:

@@ -171,8 +171,8 @@ def test_whitespace_text_is_refused(client: httpx.Client, face_data_uri: str, pa
         answer = client.post(path, json={"ref_image": face_data_uri, "input_tts": {"input": "   "}})
         field = "input_tts.input"
     assert answer.status_code == 400
-    assert answer.json()["error"] == {"message": f"'{field}' is empty: send some text to speak.",
-                                      "type": "invalid_request_error"}
+    assert answer.json()["error"] == {"message": f"'{field}' is empty or only whitespace: send some text to speak.",
+                                      "type": "empty_input"}
 
 
 def test_workers_run_below_the_server_and_outside_it(client: httpx.Client, face_data_uri: str) -> None:
