@@ -20,6 +20,7 @@ from .controlplane import JournalMiddleware, control_routes
 from .errors import ApiError
 from .fetch import FetchPolicy
 from .heygen import HeyGenProvider
+from .http.replay import ReplayMiddleware
 from .persistence import Persistence
 from .retention import Retention
 from .routing import Provider
@@ -166,4 +167,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             settings.extra["control_remote"] = True  # the access middleware checks the token first
         app.add_middleware(ControlAccessMiddleware, token=settings.control_token,
                            any_host=bool(settings.extra.get("control_remote")))
+    if settings.replay_dir is not None:  # outermost: recorded answers skip the journal and the request id
+        app.add_middleware(ReplayMiddleware, directory=settings.replay_dir, miss=settings.replay_miss,
+                           speed=settings.replay_speed)
     return app

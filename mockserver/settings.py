@@ -49,4 +49,10 @@ class Settings:
     """Lets non-loopback clients use /_emulator when they send it (Bearer or X-Emulator-Control-Token)."""
     graceful_shutdown_s: float = 10.0
     """On SIGTERM, how long responses in flight (streams included) may take to finish."""
+    replay_dir: Path | None = None
+    """Answer the requests recorded here (by `avatar-emulator record`) from their cassettes."""
+    replay_miss: Literal["emulate", "404"] = "emulate"
+    """What a request the cassettes do not hold gets: the emulator's answer, or a 404 in the provider's envelope."""
+    replay_speed: float = 1.0
+    """Recorded streams are replayed this many times faster than recorded (0: no waiting)."""
     extra: dict[str, object] = field(default_factory=dict)

@@ -14,6 +14,8 @@ from typing import Any
 import av
 import numpy as np
 
+from mockserver.http.replay import replaying_receive
+
 Scope = dict[str, Any]
 Message = dict[str, Any]
 Receive = Callable[[], Awaitable[Message]]
@@ -68,16 +70,7 @@ class RequestRewrite:
             if not message.get("more_body", False):
                 break
         scope, body = self.change(dict(scope), body)
-        sent = False
-
-        async def replay() -> Message:
-            nonlocal sent
-            if not sent:
-                sent = True
-                return {"type": "http.request", "body": body, "more_body": False}
-            return await receive()
-
-        await self.app(scope, replay, send)
+        await self.app(scope, replaying_receive(body, receive), send)
 
 
 def path_is(pattern: str, method: str | None = None) -> Callable[[Scope], bool]:

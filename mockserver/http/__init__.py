@@ -1,0 +1,1 @@
+"""The emulator's HTTP layer: the ASGI app, routing, middleware."""

@@ -1,0 +1,1 @@
+"""Programs around the emulator (record, drift, bench, load); the running emulator never imports them."""
