@@ -197,6 +197,7 @@ def main(argv: list[str] | None = None) -> int:
     import uvicorn
 
     logging.basicConfig(level=args.log_level.upper(), format="%(message)s")
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # the recorder logs each exchange itself
     recorder = Recorder(args.upstream, args.out, redact=args.redact, follow_links=not args.no_follow_links)
     print(f"avatar-emulator record: http://{args.host}:{args.port} -> {args.upstream}; cassettes in {args.out}",
           flush=True)  # fmt: skip
