@@ -48,9 +48,9 @@ class Recorder:
         self.folder = CassetteDir(out)
         self.redactor = Redactor(redact)
         self.follow_links = follow_links
-        parts = urlsplit(self.upstream)
-        self.folder.create(upstream=parts._replace(netloc=parts.hostname or "").geturl() if parts.username
-                           else self.upstream, redact=redact)  # fmt: skip
+        parts = urlsplit(self.upstream)  # user:password@ in the upstream URL is not kept either
+        netloc = (parts.hostname or "") + (f":{parts.port}" if parts.port else "")
+        self.folder.create(upstream=parts._replace(netloc=netloc).geturl(), redact=redact)
         self._seq = itertools.count(self.folder.next_seq())
         self._followed: set[str] = set()
         self._tasks: set[asyncio.Task[None]] = set()
