@@ -1,4 +1,4 @@
-"""`avatar-emulator serve | render | conformance | bench`."""
+"""`avatar-emulator serve | render | conformance | bench | record | drift`."""
 
 from __future__ import annotations
 
@@ -54,6 +54,12 @@ def _serve_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     p.add_argument("--control-any-host", action="store_true",
                    help="let non-loopback clients use /_emulator (e.g. a CI service container)")
     p.add_argument("--public-url", default=None, help="base URL used in links the emulator hands out")
+    p.add_argument("--replay", type=Path, default=None, metavar="DIR",
+                   help="answer the requests recorded in DIR (avatar-emulator record) from their cassettes")
+    p.add_argument("--replay-miss", choices=["emulate", "404"], default="emulate",
+                   help="requests the cassettes do not hold: the emulator answers (default), or 404")
+    p.add_argument("--replay-speed", type=float, default=1.0,
+                   help="replay recorded streams N times faster than recorded (default 1; 0: no waiting)")
     p.add_argument("--log-level", default="info")
 
 
@@ -67,6 +73,10 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
         pace = parse_pace(args.pace)
     except ValueError as exc:
         raise SystemExit(f"avatar-emulator: --pace: {exc}") from None
+    if args.replay is not None and not (args.replay / "cassettes.json").is_file():
+        raise SystemExit(f"avatar-emulator: --replay: {args.replay} holds no cassettes (no cassettes.json in it)")
+    if args.replay_speed < 0:
+        raise SystemExit("avatar-emulator: --replay-speed must be >= 0 (0: no waiting)")
     return Settings(
         api_keys=tuple(args.api_key),
         replicas=args.replicas,
@@ -88,6 +98,9 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
         worker_memory_mb=max(0, args.worker_memory_mb),
         worker_cpu_seconds=max(0.0, args.worker_cpu_seconds),
         heygen_webhook_backoff=args.heygen_webhook_backoff,
+        replay_dir=args.replay,
+        replay_miss=args.replay_miss,
+        replay_speed=args.replay_speed,
     )
 
 
@@ -159,6 +172,13 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("render", help="render a talking-head MP4 from an image and audio", add_help=False)
     sub.add_parser("conformance", help="run the conformance suite against a deployment", add_help=False)
     sub.add_parser("bench", help="run the benchmarks, write bench/results.json, print a table", add_help=False)
+    sub.add_parser("record", help="record a session against the real API through a proxy", add_help=False)
+    sub.add_parser("drift", help="replay recorded requests against the emulator and report differences",
+                   add_help=False)
+    if argv and argv[0] in ("record", "drift"):
+        from .tools import drift, record
+
+        return (record.main if argv[0] == "record" else drift.main)(argv[1:])
     if argv and argv[0] in ("render", "conformance", "bench"):
         command, rest = argv[0], argv[1:]
         if command == "render":

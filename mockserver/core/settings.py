@@ -71,4 +71,10 @@ class Settings:
     """CPU time one render may use before its worker is stopped; 0: no limit."""
     graceful_shutdown_s: float = 10.0
     """On SIGTERM, how long responses in flight (streams included) may take to finish."""
+    replay_dir: Path | None = None
+    """Answer the requests recorded here (by `avatar-emulator record`) from their cassettes."""
+    replay_miss: Literal["emulate", "404"] = "emulate"
+    """What a request the cassettes do not hold gets: the emulator's answer, or a 404 in the provider's envelope."""
+    replay_speed: float = 1.0
+    """Recorded streams are replayed this many times faster than recorded (0: no waiting)."""
 

@@ -1,1 +1,2 @@
-"""The HTTP layer: the ASGI app, routing, errors, spec validation, bodies, limits, URL fetching, middleware."""
+"""The HTTP layer: the ASGI app, routing, errors, spec validation, bodies, limits, URL fetching, middleware,
+and the replay of recorded cassettes."""

@@ -22,6 +22,7 @@ from ..providers.boson import BosonProvider
 from ..providers.heygen import HeyGenProvider
 from .errors import ApiError
 from .middleware import RequestIdMiddleware
+from .replay import ReplayMiddleware
 from .routing import Router
 from .spec import Spec
 
@@ -70,11 +71,11 @@ def create_app(settings: Settings | None = None) -> Starlette:
             error = ApiError(405, "method_not_allowed", f"{request.method} is not allowed on {request.url.path}.")
         else:
             error = ApiError(404, "not_found", f"No route {request.method} {request.url.path} on this emulator.")
-        return router.provider_for(request).error_response(error)
+        return router.provider_for(request).error_response_for(request, error)
 
     async def server_error(request: Request, exc: Exception) -> Response:
         error = ApiError(500, "internal_error", f"The emulator failed: {type(exc).__name__}: {exc}")
-        return router.provider_for(request).error_response(error)
+        return router.provider_for(request).error_response_for(request, error)
 
     app = Starlette(
         routes=routes,
@@ -86,4 +87,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     app.add_middleware(RequestIdMiddleware)
     if control is not None:
         control.install(app)
+    if settings.replay_dir is not None:  # outermost: recorded answers skip the journal and the request id
+        app.add_middleware(ReplayMiddleware, directory=settings.replay_dir, miss=settings.replay_miss,
+                           speed=settings.replay_speed)
     return app

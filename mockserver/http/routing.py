@@ -88,6 +88,11 @@ class Provider:
     def routes(self) -> list[Route]:
         raise NotImplementedError
 
+    def error_response_for(self, request: Request, error: ApiError) -> Response:
+        """`error` in the envelope of the API family `request`'s path belongs to (for answers made
+        outside a route: no route matched, a replay miss, an unexpected failure)."""
+        return self.error_response(error)
+
     def claims(self, request: Request) -> bool:
         """Whether an unmatched request looks like it was meant for this provider."""
         return False

@@ -1,1 +1,1 @@
-"""Developer tools outside the runtime: benchmarks and load generation."""
+"""Programs around the emulator (record, drift, bench, load); the running emulator never imports them."""

@@ -7,6 +7,8 @@ import re
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from mockserver.http.replay import replaying_receive
+
 Scope = dict[str, Any]
 Message = dict[str, Any]
 Receive = Callable[[], Awaitable[Message]]
@@ -27,18 +29,8 @@ async def read_body(receive: Receive) -> bytes:
             return body
 
 
-def replaying(body: bytes, receive: Receive) -> Receive:
-    """A receive that hands the app `body` (already read) first, then whatever comes next."""
-    sent = False
-
-    async def replay() -> Message:
-        nonlocal sent
-        if not sent:
-            sent = True
-            return {"type": "http.request", "body": body, "more_body": False}
-        return await receive()
-
-    return replay
+replaying = replaying_receive
+"""A receive that hands the app `body` (already read) first, then whatever comes next."""
 
 
 def path_is(pattern: str, method: str | None = None) -> Match:

@@ -43,6 +43,13 @@ class HeyGenProvider(Provider):
     def error_response(self, error: ApiError) -> Response:
         return envelopes.error_response(error)
 
+    def error_response_for(self, request: Request, error: ApiError) -> Response:
+        token = envelopes.FAMILY.set(envelopes.family_of(request.url.path))
+        try:
+            return envelopes.error_response(error)
+        finally:
+            envelopes.FAMILY.reset(token)
+
     def claims(self, request: Request) -> bool:
         return "x-api-key" in request.headers
 
