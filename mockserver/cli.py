@@ -1,4 +1,4 @@
-"""`avatar-emulator serve | render | conformance | bench`."""
+"""`avatar-emulator serve | render | conformance | bench | report`."""
 
 from __future__ import annotations
 
@@ -131,7 +131,8 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("render", help="render a talking-head MP4 from an image and audio", add_help=False)
     sub.add_parser("conformance", help="run the conformance suite against a deployment", add_help=False)
     sub.add_parser("bench", help="run the benchmarks, write bench/results.json, print a table", add_help=False)
-    if argv and argv[0] in ("render", "conformance", "bench"):
+    sub.add_parser("report", help="open a conformance report in the dashboard", add_help=False)
+    if argv and argv[0] in ("render", "conformance", "bench", "report"):
         command, rest = argv[0], argv[1:]
         if command == "render":
             from reference_engine.cli import main as render_main
@@ -141,6 +142,10 @@ def main(argv: list[str] | None = None) -> int:
             from contracts.cli import main as conformance_main
 
             return conformance_main(rest)
+        if command == "report":
+            from .controlplane.ui.cli import main as report_main
+
+            return report_main(rest)
         from .bench import main as bench_main
 
         return bench_main(rest)

@@ -3,9 +3,15 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncGenerator
+import contextlib
+from collections.abc import AsyncGenerator, AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .jobs import Job
+    from .tenants import Tenant
 
 
 @dataclass(frozen=True)
@@ -64,3 +70,17 @@ class FragmentLog:
                 offset = mark.end_offset
                 yield index, mark, data
                 index += 1
+
+
+async def released_fragments(job: Job, tenant: Tenant) -> AsyncIterator[bytes]:
+    """The job's fMP4 as a live stream: the init segment at once, then each fragment when it exists
+    both on disk and in emulated time (the job's start plus the tenant's pace for its media end)."""
+    fragments = job.fragments
+    assert fragments is not None
+    await job.started.wait()
+    # aclosing: when the client goes away mid-stream, the fragment reader's file is closed at once.
+    async with contextlib.aclosing(fragments.follow()) as frames:
+        async for index, mark, data in frames:
+            if index > 0 and job.started_at is not None:
+                await tenant.clock.sleep_until(job.started_at + tenant.pacing.media_time_at(mark.media_end))
+            yield data

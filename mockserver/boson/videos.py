@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
-from collections.abc import AsyncIterator
 from typing import Any
 
 from starlette.responses import FileResponse, JSONResponse, Response, StreamingResponse
@@ -14,7 +12,7 @@ from ..errors import ApiError
 from ..jobs import Job, JobPool, JobStatus, PoolFull
 from ..retention import EVICTED_KEY
 from ..routing import Call
-from ..streams import FragmentLog
+from ..streams import FragmentLog, released_fragments
 from .inputs import load_audio, load_image
 from .render import RenderPlan, render_work
 
@@ -107,20 +105,8 @@ async def create_video(call: Call) -> Response:
 async def stream_video(call: Call) -> Response:
     _check_capacity(call)
     job, _ = _submit(call, await _plan(call))
-    tenant = call.tenant
-    fragments = job.fragments
-    assert fragments is not None
-
-    async def body() -> AsyncIterator[bytes]:
-        await job.started.wait()
-        # aclosing: when the client goes away mid-stream, the fragment reader's file is closed at once.
-        async with contextlib.aclosing(fragments.follow()) as frames:
-            async for index, mark, data in frames:
-                if index > 0 and job.started_at is not None:
-                    await tenant.clock.sleep_until(job.started_at + tenant.pacing.media_time_at(mark.media_end))
-                yield data
-
-    return StreamingResponse(body(), media_type="video/mp4", headers={"X-Video-Id": job.id})
+    return StreamingResponse(released_fragments(job, call.tenant), media_type="video/mp4",
+                             headers={"X-Video-Id": job.id})
 
 
 def _job(call: Call) -> Job:

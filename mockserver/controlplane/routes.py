@@ -287,4 +287,7 @@ def control_routes(emulator: Emulator) -> list[BaseRoute]:
     """The /_emulator routes, or none when the control plane is switched off."""
     if not emulator.settings.control:
         return []
-    return ControlPlane(emulator).routes_list()
+    from .ui import dashboard_routes  # reads provider state: imported after the providers, no import cycle
+
+    plane = ControlPlane(emulator)
+    return [*plane.routes_list(), *dashboard_routes(plane)]
