@@ -6,6 +6,8 @@ import asyncio
 import io
 import json
 import re
+import subprocess
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -13,13 +15,16 @@ from urllib.parse import urljoin
 
 import httpx
 import numpy as np
+import pytest
 from PIL import Image
 
 from mockserver.app import create_app
+from mockserver.cli import main as cli_main
 from mockserver.controlplane.deliveries import group_attempts
 from mockserver.heygen.state import Delivery
 from mockserver.settings import Settings
 from tests.boson.helpers import wait_terminal
+from tests.control.test_control_api import _response_errors as schema_errors
 from tests.heygen.helpers import SMALL, Receiver, generate, silence_scene, wait_done
 from tests.media import inspect_mp4, top_level_boxes
 
@@ -34,6 +39,7 @@ def create(boson: httpx.Client, face: str, speech: str, **extra: Any) -> str:
 def listed(control: httpx.Client, job_id: str) -> dict[str, Any]:
     response = control.get("/jobs")
     assert response.status_code == 200, response.text
+    assert schema_errors("listJobs", response.json()) == []
     jobs = {job["id"]: job for job in response.json()["jobs"]}
     return jobs[job_id]
 
@@ -156,6 +162,7 @@ def test_webhook_deliveries_are_grouped_with_their_attempts(
                                   "events": ["avatar_video.success"], "status": "enabled",
                                   "created_at": endpoint["created_at"]}]
     assert endpoint["secret"] not in json.dumps(body)
+    assert schema_errors("listWebhookDeliveries", body) == []
     [delivery] = body["deliveries"]
     assert (delivery["target"], delivery["event_type"], delivery["video_id"]) == (
         endpoint["endpoint_id"], "avatar_video.success", video_id)
@@ -194,6 +201,7 @@ def test_verify_explains_a_mismatch_with_near_misses_like_assert_called(
     assert miss["message"].startswith("createVideo expected 1 time(s) where {'status': 200}, matched 0 time(s)")
     assert "Near misses (same operation):" in miss["message"] and "status=400 (wanted 200)" in miss["message"]
     assert [n["differences"] for n in miss["near_misses"]] == [["status=400 (wanted 200)"]]
+    assert schema_errors("verifyJournal", miss) == schema_errors("verifyJournal", ok.json()) == []
     bad = control.post("/journal/verify", json={"operation_id": "noSuchOp"})
     assert bad.status_code == 400 and "unknown operation_id" in bad.json()["error"]["message"]
     assert control.post("/journal/verify", json={"operation_id": "createVideo", "where": [1]}).status_code == 400
@@ -201,7 +209,9 @@ def test_verify_explains_a_mismatch_with_near_misses_like_assert_called(
 
 def test_the_journal_keeps_the_response_and_hides_keys(boson: httpx.Client, control: httpx.Client) -> None:
     boson.post("/v1/videos", json={"input": "x"}, headers={"Authorization": "Bearer bai-very-secret"})
-    [entry] = control.get("/journal").json()["entries"]
+    journal = control.get("/journal").json()
+    assert schema_errors("getJournal", journal) == []
+    [entry] = journal["entries"]
     assert entry["request_headers"]["authorization"] == "***"
     assert "bai-very-secret" not in json.dumps(entry)
     assert entry["response_headers"]["content-type"] == "application/json"
@@ -269,3 +279,31 @@ def test_a_remote_browser_gets_in_with_the_token_once_then_by_cookie() -> None:
     assert "httponly" in cookie and "samesite=strict" in cookie and "path=/_emulator" in cookie
     assert page.status_code == 200 and api.status_code == 200
     assert elsewhere.status_code == 403  # the query token is accepted on the page only
+
+
+def test_the_report_command_serves_the_page_on_a_report(tmp_path: Path) -> None:
+    report = tmp_path / "report.json"
+    report.write_text(json.dumps({"provider": "heygen", "clauses": [{"id": "X", "status": "FAIL"}]}))
+    command = [sys.executable, "-m", "mockserver.cli", "report", str(report), "--no-browser"]
+    with subprocess.Popen(command, stdout=subprocess.PIPE, text=True) as server:
+        try:
+            assert server.stdout is not None
+            line = server.stdout.readline()
+            url = re.search(r"(http://\S+)/_emulator/ui#/report", line)
+            assert url, line
+            assert httpx.get(f"{url[1]}/_emulator/report", timeout=10).json()["clauses"][0]["status"] == "FAIL"
+            assert httpx.get(f"{url[1]}/_emulator/ui", timeout=10).status_code == 200
+        finally:
+            server.terminate()
+            server.wait(timeout=10)
+
+
+@pytest.mark.parametrize(("content", "message"), [
+    (None, "cannot read"), ("{oops", "is not JSON"), ('{"tests": []}', "has no 'clauses'"),
+])
+def test_the_report_command_refuses_what_is_not_a_report(tmp_path: Path, content: str | None, message: str) -> None:
+    path = tmp_path / "report.json"
+    if content is not None:
+        path.write_text(content)
+    with pytest.raises(SystemExit, match=message):
+        cli_main(["report", str(path), "--no-browser"])

@@ -8,6 +8,7 @@ import threading
 import webbrowser
 from pathlib import Path
 
+from ...settings import Settings
 from . import REPORT_KEY
 
 
@@ -34,16 +35,20 @@ def check_report(path: Path) -> None:
         raise SystemExit(f"avatar-emulator report: {path} has no 'clauses' list: is it a conformance report?")
 
 
+def report_settings(path: Path) -> Settings:
+    """The emulator's settings for `avatar-emulator report PATH`: defaults, plus the report."""
+    return Settings(extra={REPORT_KEY: str(path.resolve())})
+
+
 def main(argv: list[str] | None = None) -> int:
     import uvicorn
 
     from ...app import create_app
     from ...cli import _listening_socket
-    from ...settings import Settings
 
     args = build_parser().parse_args(argv)
     check_report(args.report)
-    app = create_app(Settings(extra={REPORT_KEY: str(args.report.resolve())}))
+    app = create_app(report_settings(args.report))
     sock = _listening_socket(args.host, args.port)
     host, port = sock.getsockname()[:2]
     url = f"http://{f'[{host}]' if ':' in host else host}:{port}/_emulator/ui#/report"
