@@ -200,7 +200,7 @@ export default function jobsPage(root, ctx) {
         fill(bar, icon("film"), "MP4", h("span", { class: "spacer" }),
           h("a", { href: mediaUrl(tenant, job.id, "video"), target: "_blank", rel: "noopener" }, "Open file"));
       } else {
-        screen.append(h("div", { class: "overlay" }, h("span", { class: "live-pill" }, "LIVE")));
+        screen.append(h("span", { class: "live-pill" }, "LIVE"));
         const text = h("span", { id: "live-state" }, "connecting…");
         viewer.liveText = text;
         fill(bar, icon("play"), text, h("span", { class: "spacer" }), viewer.switchButton = h("button", {

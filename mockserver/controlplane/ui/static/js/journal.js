@@ -35,28 +35,33 @@ function detailView(entry) {
   const query = redactQuery(entry.query);
   const requestBody = entry.request_json === null || entry.request_json === undefined ? null : pretty(entry.request_json);
   const responseBody = pretty(entry.response_text);
+  const headerCount = (headers) => Object.keys(headers || {}).length;
   return [
     h("div", { class: "detail-section" },
       h("div", { class: "row" }, h("span", { class: "method" }, entry.method),
         h("span", { class: "mono", id: "detail-path" }, `${entry.path}${query ? `?${query}` : ""}`)),
       h("dl", { class: "props" },
         h("dt", null, "Operation"), h("dd", { class: "mono" }, entry.operation_id || "—"),
+        h("dt", null, "Status"), h("dd", null, httpStatus(entry.status), " ", entry.outcome === "completed" ? ""
+          : h("span", { class: "tag outcome" }, entry.outcome.replace("_", " "))),
+        entry.fault ? [h("dt", null, "Fault"), h("dd", null, h("span", { class: "tag fault" }, `⚡ ${entry.fault}`),
+          h("span", { class: "muted" }, " fired on this call"))] : null,
+        entry.problems.length ? [h("dt", null, "Problems"), h("dd", null, entry.problems.join("; "))] : null,
+        h("dt", null, "Latency"), h("dd", null, `${millis(entry.latency_ms)} to headers · ${millis(entry.duration_ms)} in all`),
+        h("dt", null, "Response size"), h("dd", null, bytes(entry.response_bytes)),
         h("dt", null, "Request id"), h("dd", { class: "mono" }, entry.request_id),
         h("dt", null, "Arrived"), h("dd", null, `${dateTime(entry.wall)} (emulated ${clockTime(entry.clock)})`))),
-    h("div", { class: "detail-section" }, h("h3", null, "Request"), headersTable(entry.request_headers),
-      requestBody ? h("pre", { class: "code" }, requestBody)
-        : h("div", { class: "faint" }, "no JSON body recorded (JSON bodies up to 64 KiB are kept)")),
-    h("div", { class: "detail-section", id: "detail-response" }, h("h3", null, "Response"),
-      h("dl", { class: "props" },
-        h("dt", null, "Status"), h("dd", null, httpStatus(entry.status)),
-        h("dt", null, "Outcome"), h("dd", null, entry.outcome.replace("_", " ")),
-        h("dt", null, "Latency"), h("dd", null, `${millis(entry.latency_ms)} to headers · ${millis(entry.duration_ms)} in all`),
-        h("dt", null, "Size"), h("dd", null, bytes(entry.response_bytes)),
-        entry.fault ? [h("dt", null, "Fault"), h("dd", null, h("span", { class: "tag fault" }, entry.fault))] : null,
-        entry.problems.length ? [h("dt", null, "Problems"), h("dd", null, entry.problems.join("; "))] : null),
-      headersTable(entry.response_headers),
+    h("div", { class: "detail-section", id: "detail-response" }, h("h3", null, "Response body"),
       responseBody ? h("pre", { class: "code" }, responseBody)
-        : h("div", { class: "faint" }, entry.response_bytes ? "binary or large body, not recorded" : "empty body")),
+        : h("div", { class: "faint" }, entry.response_bytes ? "media or a large body: not recorded" : "empty")),
+    h("div", { class: "detail-section", id: "detail-request" }, h("h3", null, "Request body"),
+      requestBody ? h("pre", { class: "code" }, requestBody)
+        : h("div", { class: "faint" }, "not recorded: the journal keeps JSON bodies up to 64 KiB that the emulator read")),
+    h("div", { class: "detail-section" },
+      h("details", { open: true }, h("summary", null, h("h3", null, `Request headers (${headerCount(entry.request_headers)})`)),
+        headersTable(entry.request_headers)),
+      h("details", null, h("summary", null, h("h3", null, `Response headers (${headerCount(entry.response_headers)})`)),
+        headersTable(entry.response_headers))),
   ];
 }
 
