@@ -68,6 +68,16 @@ class JournalEntry:
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
 
+    def brief(self) -> dict[str, Any]:
+        """The entry without headers and bodies (what a list of many entries needs)."""
+        data = self.to_json()
+        for heavy in BRIEF_OMITS:
+            del data[heavy]
+        return data
+
+
+BRIEF_OMITS = ("request_headers", "request_json", "response_headers", "response_text")
+
 
 class Journal:
     """One tenant's most recent requests (numbered on arrival; `select` returns them in that order)."""

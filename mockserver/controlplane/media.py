@@ -24,6 +24,7 @@ from ..jobs import Job, JobStatus
 from ..retention import EVICTED_KEY
 from ..streams import released_fragments
 from ..tenants import Tenant
+from .routes import _error
 from .state import job_json
 
 if TYPE_CHECKING:
@@ -112,11 +113,11 @@ def job_view(tenant: Tenant, job: Job) -> dict[str, Any]:
 
 
 def _not_found(message: str) -> JSONResponse:
-    return JSONResponse({"error": {"message": message, "type": "not_found"}}, status_code=404)
+    return _error(404, "not_found", message)
 
 
 def _conflict(message: str) -> JSONResponse:
-    return JSONResponse({"error": {"message": message, "type": "no_media"}}, status_code=409)
+    return _error(409, "no_media", message)
 
 
 class JobMedia:

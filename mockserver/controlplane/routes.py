@@ -247,10 +247,14 @@ class ControlPlane:
                 status=int(status) if status else None,
                 fault=query.get("fault"),
             )
+        seq = query.get("seq")
+        if seq is not None:
+            entries = [entry for entry in entries if str(entry.seq) == seq]
         limit = query.get("limit")
         if limit is not None and limit.isdigit():
             entries = entries[-int(limit):] if int(limit) else []
-        return JSONResponse({"entries": [entry.to_json() for entry in entries]})
+        brief = query.get("brief") in ("1", "true")
+        return JSONResponse({"entries": [entry.brief() if brief else entry.to_json() for entry in entries]})
 
     async def clear_journal(self, request: Request) -> Response:
         journal_of(self.emulator, self.tenant_name(request)).clear()

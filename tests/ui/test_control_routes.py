@@ -212,6 +212,11 @@ def test_the_journal_keeps_the_response_and_hides_keys(boson: httpx.Client, cont
     journal = control.get("/journal").json()
     assert schema_errors("getJournal", journal) == []
     [entry] = journal["entries"]
+    [brief] = control.get("/journal", params={"brief": "1"}).json()["entries"]
+    assert brief == {k: v for k, v in entry.items() if k not in ("request_headers", "request_json",
+                                                                 "response_headers", "response_text")}
+    assert control.get("/journal", params={"seq": entry["seq"]}).json()["entries"] == [entry]
+    assert control.get("/journal", params={"seq": entry["seq"] + 1}).json()["entries"] == []
     assert entry["request_headers"]["authorization"] == "***"
     assert "bai-very-secret" not in json.dumps(entry)
     assert entry["response_headers"]["content-type"] == "application/json"

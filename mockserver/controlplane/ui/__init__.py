@@ -20,6 +20,7 @@ from starlette.staticfiles import StaticFiles
 from ...control_access import TOKEN_COOKIE, TOKEN_QUERY, UI_PATH, token_matches
 from ..deliveries import list_webhooks
 from ..media import JobMedia
+from ..routes import _error
 from ..verify import verify
 
 if TYPE_CHECKING:
@@ -35,10 +36,6 @@ CSP = ("default-src 'self'; img-src 'self' data: blob:; media-src 'self' blob:; 
 @cache
 def index_html() -> str:
     return (STATIC / "index.html").read_text(encoding="utf-8")
-
-
-def _error(status: int, code: str, message: str) -> JSONResponse:
-    return JSONResponse({"error": {"message": message, "type": code}}, status_code=status)
 
 
 class Dashboard:

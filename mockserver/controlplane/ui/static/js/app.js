@@ -1,7 +1,7 @@
 // The dashboard shell: sidebar, hash routing (#/page?tenant=...&...), and each page's refresh loop.
 
 import { api } from "./api.js";
-import { add, fill, h, icon } from "./dom.js";
+import { fill, h, icon } from "./dom.js";
 import clockPage from "./clock.js";
 import faultsPage from "./faults.js";
 import jobsPage from "./jobs.js";
@@ -145,6 +145,5 @@ document.addEventListener("visibilitychange", () => {
   if (!document.hidden) state.instance?.refresh?.().catch(() => {});
 });
 
-add(document.body, []);
 route();
 pollHealth();

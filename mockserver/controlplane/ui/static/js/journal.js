@@ -5,7 +5,7 @@ import {
   bytes, button, card, clockTime, dateTime, empty, fill, h, httpStatus, millis, pageHeader, pretty, redactQuery, toast,
 } from "./dom.js";
 
-const LIMIT = 500;
+const LIMIT = 300;
 const COMMON_STATUSES = [200, 201, 204, 400, 401, 402, 403, 404, 409, 413, 415, 422, 429, 500, 502, 503, 504];
 
 export function operationSelect(routes, { anyLabel = null, value = "" } = {}) {
@@ -175,7 +175,7 @@ export default function journalPage(root, ctx) {
     if (!rows.length) {
       fill(tableBox, empty("journal", "No requests recorded", entries.length ? "None match the filters."
         : `Requests carrying “X-Emulator-Tenant: ${tenant}” show up here as they arrive.`));
-      renderDetail();
+      renderDetail().catch((e) => toast(e.message, true));
       return;
     }
     fill(tbody, rows.map((entry) => {
@@ -200,24 +200,43 @@ export default function journalPage(root, ctx) {
         ["#", "Time", "Request", "Operation", "Status", "Latency", "Markers"].map((t, i) =>
           h("th", { class: i === 0 || i === 5 ? "num" : "" }, t)))), tbody));
     }
-    renderDetail();
+    renderDetail().catch((e) => toast(e.message, true));
   }
 
-  function renderDetail() {
-    const entry = entries.find((e) => e.seq === selectedSeq);
-    if (!entry) {
+  const details = new Map(); // seq -> the full entry (entries never change once recorded)
+  let shownSeq = null;
+  let fetchingSeq = null;
+
+  async function renderDetail() {
+    if (selectedSeq === null) {
+      shownSeq = null;
       fill(detail, empty("journal", "Select a request", "Its request and response appear here."));
       return;
     }
+    if (shownSeq === selectedSeq || fetchingSeq === selectedSeq) return;
+    const seq = selectedSeq;
+    if (!details.has(seq)) {
+      fetchingSeq = seq;
+      const data = await api("journal", { tenant, params: { seq } }).finally(() => { fetchingSeq = null; });
+      if (!data.entries.length) {
+        fill(detail, empty("journal", `Request #${seq} is gone`, "The journal was cleared, or it rolled over."));
+        return;
+      }
+      details.set(seq, data.entries[0]);
+    }
+    if (seq !== selectedSeq) return;
+    const entry = details.get(seq);
+    shownSeq = seq;
     fill(detail, h("div", { class: "card-header" }, h("h2", null, `Request #${entry.seq}`), httpStatus(entry.status)),
       detailView(entry));
   }
 
   async function load() {
     const data = await api("journal", { tenant, params: {
-      operation_id: ctx.params.operation_id, status: ctx.params.status, limit: LIMIT } });
+      operation_id: ctx.params.operation_id, status: ctx.params.status, limit: LIMIT, brief: 1 } });
     entries = data.entries.slice().reverse();
     renderTable();
+    await renderDetail();
   }
 
   return { refresh: load };

@@ -69,7 +69,7 @@ export default function reportPage(root, ctx) {
 
   function dropZone() {
     const zone = h("div", { class: "file-drop" }, icon("upload"),
-      h("p", null, "Drop a report JSON here, or ", h("label", { for: "report-file" }, h("a", { href: "#" }, "choose a file")), "."),
+      h("p", null, "Drop a report JSON here, or ", h("label", { for: "report-file", class: "link" }, "choose a file"), "."),
       h("pre", { class: "code light" }, "avatar-emulator conformance --target emulator --report report.json\navatar-emulator report report.json"));
     zone.addEventListener("dragover", (event) => { event.preventDefault(); zone.classList.add("over"); });
     zone.addEventListener("dragleave", () => zone.classList.remove("over"));

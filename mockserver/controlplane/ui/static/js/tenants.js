@@ -3,6 +3,8 @@
 import { api } from "./api.js";
 import { button, card, empty, fill, h, pageHeader, toast } from "./dom.js";
 
+const COUNTED = 40;
+
 export default function tenantsPage(root, ctx) {
   const stats = h("div", { class: "stats" });
   const tableBox = h("div", { class: "table-wrap" });
@@ -29,14 +31,16 @@ export default function tenantsPage(root, ctx) {
   async function refresh() {
     const [health, list] = await Promise.all([api("health"), api("tenants")]);
     const names = list.tenants.slice().sort();
-    const jobs = await Promise.all(names.map((name) => api("jobs", { tenant: name }).then((d) => d.jobs)));
-    const all = jobs.flat();
+    // Job counts for the first tenants only: a test suite may leave hundreds of tenants behind.
+    const jobs = await Promise.all(names.map((name, i) => (i < COUNTED
+      ? api("jobs", { tenant: name }).then((d) => d.jobs) : Promise.resolve(null))));
+    const all = jobs.filter(Boolean).flat();
     fill(stats,
       stat("Version", health.version, true),
       stat("Providers", health.providers.map((p) => (p === "heygen" ? "HeyGen" : "Boson")).join(", "), true),
       stat("Default pace", health.pace, true),
       stat("Tenants", names.length),
-      stat("Jobs", all.length),
+      stat(names.length > COUNTED ? `Jobs (first ${COUNTED} tenants)` : "Jobs", all.length),
       stat("Rendering", all.filter((j) => !["completed", "failed"].includes(j.provider_status)).length));
     if (!names.length) {
       fill(tableBox, empty("tenants", "No tenants yet", "Send a request with X-Emulator-Tenant, or open a tenant in the picker."));
@@ -48,12 +52,13 @@ export default function tenantsPage(root, ctx) {
         h("th", { class: "num" }, ""))),
       h("tbody", null, names.map((name, i) => {
         const own = jobs[i];
-        const n = (s) => own.filter((j) => j.provider_status === s).length;
+        const n = (s) => (own ? own.filter((j) => j.provider_status === s).length : "—");
+        const total = own ? own.length : "—";
         return h("tr", { class: `clickable ${name === ctx.tenant ? "selected" : ""}`, dataset: { tenant: name },
           onclick: () => ctx.navigate("jobs", { tenant: name }) },
         h("td", { class: "mono" }, name),
-        h("td", { class: "num" }, own.length),
-        h("td", { class: "num" }, own.length - n("completed") - n("failed")),
+        h("td", { class: "num" }, total),
+        h("td", { class: "num" }, own ? total - n("completed") - n("failed") : "—"),
         h("td", { class: "num" }, n("completed")),
         h("td", { class: "num" }, n("failed")),
         h("td", { class: "num", onclick: (event) => event.stopPropagation() }, h("div", { class: "row" },
