@@ -92,7 +92,7 @@ class ControlPlane:
             "status": "ok",
             "version": version(),
             "providers": [provider.name for provider in self.emulator.providers],
-            "capabilities": ["tenants", "faults", "network_faults", "clock", "polls", "journal", "state",
+            "capabilities": ["tenants", "faults", "network_faults", "clock", "polls", "journal", "state", "dashboard",
                              "fmp4_streaming", *(f"provider:{p.name}" for p in self.emulator.providers)],
             "pace": str(self.emulator.settings.pace),
             "tenants": len(self.emulator.tenants.names()),

@@ -49,6 +49,7 @@ REPORT = {
     "duration_s": 12.5,
     "summary": "1 PASS, 1 FAIL, 1 WARN, 1 NA (4 boson clauses)",
     "score": {"boson": 0.5},
+    "coverage": {"operations": 0.8, "not_applicable": ["BOSON-WEBHOOKS"]},
     "clauses": [
         {"id": "BOSON-AUTH-MISSING-KEY-401", "level": "MUST", "status": "PASS", "reason": "401 as documented",
          "sentence": "A request without an Authorization header is answered 401.",
@@ -285,13 +286,15 @@ def test_a_report_file_shows_its_fail_clause_with_the_reason(page: Page, report_
         == "https://docs.boson.ai/authentication"
     assert "WARN" in page.text('[data-clause="BOSON-HEADERS-REQUEST-ID"]')
     assert "50.0%" in page.text("#report")  # the score, when the report has one
+    assert "80.0%" in page.text("#report") and "1: BOSON-WEBHOOKS" in page.text("#report")  # and its coverage
     page.shot("report")
 
-    legacy = {k: v for k, v in REPORT.items() if k != "score"}  # a report from before WARN and score existed
+    legacy = {k: v for k, v in REPORT.items() if k not in ("score", "coverage")}  # as reports were before both
     legacy["clauses"] = [c for c in REPORT["clauses"] if c["status"] != "WARN"]  # type: ignore[union-attr]
     report_file.write_text(json.dumps(legacy), encoding="utf-8")
     page.open("/jobs")
     page.open("/report")
     page.wait("the report without a score", lambda: "Pass rate" in page.text("#report"))
     assert "the init segment arrived after 9.8 s" in page.text(clause)
+    assert "Coverage" not in page.text("#report")
     page.assert_not_reloaded()

@@ -39,6 +39,17 @@ export function scoreRows(score) {
   return Object.entries(score).flatMap(([name, value]) => scoreRows(value).map(([, text]) => [`Score · ${name}`, text]));
 }
 
+/** A card of the report's `coverage` (any shape: numbers, lists, nested objects), or null without one. */
+function coverageCard(coverage) {
+  if (!coverage || typeof coverage !== "object") return null;
+  const text = (value) => (typeof value === "number" ? (value <= 1 && !Number.isInteger(value) ? percent(value) : String(value))
+    : Array.isArray(value) ? `${value.length}: ${value.slice(0, 8).join(", ")}${value.length > 8 ? ", …" : ""}`
+      : value && typeof value === "object" ? Object.entries(value).map(([k, v]) => `${k} ${text(v)}`).join(" · ")
+        : String(value));
+  return card("Coverage", "As the report states it.", h("div", { class: "card-body" }, h("dl", { class: "props" },
+    Object.entries(coverage).map(([key, value]) => [h("dt", null, key.replaceAll("_", " ")), h("dd", null, text(value))]))));
+}
+
 function counts(clauses) {
   const out = {};
   for (const clause of clauses) out[clause.status] = (out[clause.status] || 0) + 1;
@@ -142,6 +153,7 @@ export default function reportPage(root, ctx) {
           report.tier ? h("span", null, `tier ${report.tier}`) : null,
           report.started ? h("span", null, `started ${dateTime(report.started)}`) : null,
           report.duration_s !== undefined ? h("span", null, `took ${seconds(report.duration_s)}`) : null))),
+      coverageCard(report.coverage),
       h("section", { class: "card" }, h("div", { class: "card-header" }, chips, searchBox), list),
       (report.tests || []).length ? card("Tests", `${report.tests.length} tests ran`, h("div", { class: "table-wrap" },
         h("table", { class: "data" }, h("thead", null, h("tr", null, h("th", null, "Test"), h("th", null, "Outcome"),
