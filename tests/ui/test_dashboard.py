@@ -195,7 +195,7 @@ def test_a_created_job_appears_completes_and_plays(page: Page, boson: httpx.Clie
                                                     face_data_uri: str) -> None:
     page.open(f"/jobs?tenant={tenant}")
     page.wait("the empty jobs page", lambda: "No jobs in" in page.text("#job-grid"))
-    created = boson.post("/v1/videos", json=video_body(face_data_uri, 1.5))
+    created = boson.post("/v1/videos", json=video_body(face_data_uri, 3.0))
     assert created.status_code == 200, created.text
     job_id = created.json()["id"]
     card = f'[data-job-id="{job_id}"]'
@@ -207,8 +207,8 @@ def test_a_created_job_appears_completes_and_plays(page: Page, boson: httpx.Clie
     page.click(card)
     page.wait("the MP4 player", lambda: page.js(
         "const v = document.querySelector('#player-video'); return v && v.dataset.mode === 'video'"))
-    first = page.wait("playback to start", lambda: current_time(page) > 0.2 and current_time(page), timeout=20)
-    later = page.wait("playback to advance", lambda: current_time(page) > first + 0.3 and current_time(page))
+    first = page.wait("playback to start", lambda: current_time(page) > 0.1 and current_time(page), timeout=20)
+    later = page.wait("playback to advance", lambda: current_time(page) > first + 0.2 and current_time(page))
     assert later > first
     page.shot("jobs")
     page.assert_not_reloaded()
@@ -297,4 +297,24 @@ def test_a_report_file_shows_its_fail_clause_with_the_reason(page: Page, report_
     page.wait("the report without a score", lambda: "Pass rate" in page.text("#report"))
     assert "the init segment arrived after 9.8 s" in page.text(clause)
     assert "Coverage" not in page.text("#report")
+    page.assert_not_reloaded()
+
+
+def test_every_page_renders_and_the_clock_page_drives_the_clock(page: Page, tenant: str, dashboard_url: str) -> None:
+    page.open(f"/tenants?tenant={tenant}")
+    titles = {"tenants": "Tenants", "jobs": "Jobs", "journal": "Journal", "faults": "Faults", "clock": "Clock",
+              "webhooks": "Webhooks", "report": "Conformance report"}
+    for page_id, title in titles.items():
+        page.click(f'#nav [data-page="{page_id}"]')
+        page.wait(f"the {page_id} page", lambda title=title: page.text("#view h1") == title)
+    page.click('#nav [data-page="clock"]')
+    page.wait("the clock", lambda: page.text("#clock-mode") == "real")
+    page.click('#clock-modes [data-mode="frozen"]')
+    page.wait("the frozen clock", lambda: page.text("#clock-mode") == "frozen")
+    before = httpx.get(f"{dashboard_url}/_emulator/clock", params={"tenant": tenant}).json()
+    page.click('#view button[title="advance 60 s"]')
+    clock = f"{dashboard_url}/_emulator/clock"
+    page.wait("the advanced clock", lambda: httpx.get(clock, params={"tenant": tenant}).json()["now"] > before["now"])
+    after = httpx.get(clock, params={"tenant": tenant}).json()
+    assert after["mode"] == "frozen" and after["now"] == pytest.approx(before["now"] + 60)
     page.assert_not_reloaded()
