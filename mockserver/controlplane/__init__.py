@@ -1,7 +1,7 @@
 """The emulator's test control plane: everything server-side about /_emulator.
 
-`ControlPlane.install` plugs it into an app: its routes, the one access gate, the journal
-middleware, and fault injection as a hook around every provider call.
+`ControlPlane.install` plugs it into an app: its routes (the dashboard's included), the one access
+gate, the journal middleware, and fault injection as a hook around every provider call.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from .access import ControlAccessMiddleware
 from .inject import inject_faults
 from .journal import JournalMiddleware
 from .routes import ControlRoutes
+from .ui import dashboard_routes
 
 __all__ = ["ControlPlane"]
 
@@ -27,7 +28,9 @@ class ControlPlane:
         self.router = router
 
     def routes(self) -> list[BaseRoute]:
-        return ControlRoutes(self.emulator, self.router).route_table()
+        """The control API, and the dashboard with the routes it adds."""
+        control = ControlRoutes(self.emulator, self.router)
+        return [*control.route_table(), *dashboard_routes(control)]
 
     def install(self, app: Starlette) -> None:
         """Register fault injection on the router, and the journal and access gate on `app`."""

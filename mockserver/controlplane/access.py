@@ -4,6 +4,8 @@ Loopback clients (IPv4, IPv6, and IPv4-mapped IPv6 such as `::ffff:127.0.0.1`) a
 non-loopback client must send the token (`Authorization: Bearer <token>` or
 `X-Emulator-Control-Token: <token>`; compared in constant time) when one is configured; without a
 token, only `--control-any-host` lets it in.
+A browser cannot send headers when it navigates, so the dashboard also accepts the token once as
+`/_emulator/ui?control_token=<token>` and then in the HttpOnly cookie that page sets.
 """
 
 from __future__ import annotations
@@ -11,12 +13,17 @@ from __future__ import annotations
 import hmac
 import ipaddress
 import json
+from urllib.parse import parse_qs
 
+from starlette.requests import cookie_parser
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from ..http.names import CONTROL_PREFIX, CONTROL_TOKEN_HEADER
 
 TOKEN_HEADER = CONTROL_TOKEN_HEADER.lower().encode()
+TOKEN_COOKIE = "avatar_emulator_control"
+TOKEN_QUERY = "control_token"
+UI_PATH = CONTROL_PREFIX + "/ui"
 
 
 def is_loopback(host: str | None) -> bool:
@@ -43,6 +50,18 @@ def presented_token(headers: list[tuple[bytes, bytes]]) -> str | None:
     return None
 
 
+def browser_token(scope: Scope) -> str | None:
+    """The token a browser presents: `?control_token=` on the dashboard page, else the cookie it set."""
+    if scope.get("path") == UI_PATH:
+        values = parse_qs(scope.get("query_string", b"").decode("latin-1")).get(TOKEN_QUERY)
+        if values:
+            return values[0]
+    for name, value in scope.get("headers", []):
+        if name == b"cookie":
+            return cookie_parser(value.decode("latin-1")).get(TOKEN_COOKIE)
+    return None
+
+
 def token_matches(presented: str | None, expected: str) -> bool:
     return presented is not None and hmac.compare_digest(presented.encode(), expected.encode())
 
@@ -60,7 +79,8 @@ class ControlAccessMiddleware:
         if is_loopback(client[0] if client else None):
             return True
         if self.token:
-            return token_matches(presented_token(scope.get("headers", [])), self.token)
+            return token_matches(presented_token(scope.get("headers", [])), self.token) or \
+                token_matches(browser_token(scope), self.token)
         return self.any_host
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:

@@ -24,6 +24,8 @@ from ..http.names import CONTROL_PREFIX, TENANT_HEADER
 from ..http.notes import notes_of
 
 MAX_RECORDED_BODY = 64 * 1024
+MAX_RECORDED_RESPONSE = 16 * 1024
+"""Response bodies are kept (as text) only when JSON or text and no longer than this."""
 SECRET_HEADERS = {"authorization", "x-api-key", "proxy-authorization", "cookie"}
 
 
@@ -49,12 +51,25 @@ class JournalEntry:
     fault: str | None = None
     request_headers: dict[str, str] = field(default_factory=dict)
     request_json: Any = None
+    response_headers: dict[str, str] = field(default_factory=dict)
+    response_text: str | None = None
+    """A JSON or text response body up to 16 KiB (None for media, larger or cut bodies)."""
     clock: float = 0.0
     """The tenant's emulated time when the request arrived."""
     wall: float = 0.0
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
+
+    def brief(self) -> dict[str, Any]:
+        """The entry without headers and bodies (what a list of many entries needs)."""
+        data = self.to_json()
+        for heavy in BRIEF_OMITS:
+            del data[heavy]
+        return data
+
+
+BRIEF_OMITS = ("request_headers", "request_json", "response_headers", "response_text")
 
 
 class Journal:
@@ -97,6 +112,11 @@ def _headers(raw: Iterable[tuple[bytes, bytes]]) -> dict[str, str]:
     return headers
 
 
+def _is_text(content_type: str) -> bool:
+    kind = content_type.split(";")[0].strip().lower()
+    return kind.startswith("text/") or kind == "application/json" or kind.endswith("+json")
+
+
 class JournalMiddleware:
     """Record every provider request in its tenant's journal."""
 
@@ -124,6 +144,8 @@ class JournalMiddleware:
         status: int | None = None
         latency: float | None = None
         sent = 0
+        response_headers: dict[str, str] = {}
+        response_body: bytearray | None = None
 
         async def recording_receive() -> Message:
             nonlocal body_complete, disconnected
@@ -137,12 +159,20 @@ class JournalMiddleware:
             return message
 
         async def recording_send(message: Message) -> None:
-            nonlocal status, latency, sent
+            nonlocal status, latency, sent, response_headers, response_body
             if message["type"] == "http.response.start":
                 status = message["status"]
                 latency = (time.monotonic() - started) * 1000
+                response_headers = _headers(message.get("headers", []))
+                if _is_text(response_headers.get("content-type", "")):
+                    response_body = bytearray()
             elif message["type"] == "http.response.body":
-                sent += len(message.get("body", b""))
+                chunk = message.get("body", b"")
+                sent += len(chunk)
+                if response_body is not None and sent <= MAX_RECORDED_RESPONSE:
+                    response_body.extend(chunk)
+                else:
+                    response_body = None
                 if not message.get("more_body", False):
                     finish("completed")  # before the client can see the end of the response
             await send(message)
@@ -179,6 +209,9 @@ class JournalMiddleware:
                     fault=notes.fault,
                     request_headers=headers,
                     request_json=request_json,
+                    response_headers=response_headers,
+                    response_text=None if response_body is None or outcome != "completed"
+                    else response_body.decode("utf-8", "replace"),
                     clock=arrived_clock,
                     wall=arrived_wall,
                 )

@@ -70,7 +70,7 @@ class ControlRoutes:
             "status": "ok",
             "version": version(),
             "providers": names,
-            "capabilities": ["tenants", "faults", "network_faults", "clock", "polls", "journal", "state",
+            "capabilities": ["tenants", "faults", "network_faults", "clock", "polls", "journal", "state", "dashboard",
                              "fmp4_streaming", *(f"provider:{name}" for name in names)],
             "pace": str(self.emulator.settings.pace),
             "tenants": len(self.emulator.tenants.names()),
@@ -206,9 +206,13 @@ class ControlRoutes:
                 status=int(status) if status else None,
                 fault=query.get("fault"),
             )
+        seq = query.get("seq")
+        if seq is not None:
+            entries = [entry for entry in entries if str(entry.seq) == seq]
         if limit is not None:
             entries = entries[-int(limit):] if int(limit) else []
-        return JSONResponse({"entries": [entry.to_json() for entry in entries]})
+        brief = query.get("brief") in ("1", "true")
+        return JSONResponse({"entries": [entry.brief() if brief else entry.to_json() for entry in entries]})
 
     async def clear_journal(self, request: Request) -> Response:
         JOURNAL.of(self.tenant(request)).clear()

@@ -77,4 +77,6 @@ class Settings:
     """What a request the cassettes do not hold gets: the emulator's answer, or a 404 in the provider's envelope."""
     replay_speed: float = 1.0
     """Recorded streams are replayed this many times faster than recorded (0: no waiting)."""
+    report_file: Path | None = None
+    """A conformance report (JSON) that the dashboard shows at GET /_emulator/report."""
 

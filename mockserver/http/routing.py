@@ -74,6 +74,8 @@ class Provider:
     """Prefix of this provider's job ids (Boson: `video_`)."""
     worker_modules: ClassVar[tuple[str, ...]] = ()
     """Modules holding the tasks this provider sends to worker processes (preloaded in the workers)."""
+    video_file: ClassVar[str] = "mp4"
+    """The key of a finished job's playable MP4 in `job.files`."""
 
     def __init__(self) -> None:
         self.spec = Spec.load(self.spec_name)
@@ -99,6 +101,15 @@ class Provider:
 
     def restore_job(self, tenant: Tenant, job: Job) -> None:
         """Rebuild what this provider keeps beyond `job`, for a job read back from --data-dir."""
+
+    def job_summary(self, tenant: Tenant, job: Job) -> dict[str, Any]:
+        """What the dashboard shows of a job beyond the control view: the status word this provider's
+        API reports (`provider_status`) and, where it has one, a `title`."""
+        return {"provider_status": job.status.value}
+
+    def webhook_log(self, tenant: Tenant) -> dict[str, list[dict[str, Any]]] | None:
+        """The tenant's webhook `endpoints` (no secrets) and delivery `attempts`; None: no webhooks."""
+        return None
 
     @staticmethod
     def key_accepted(call: Call, key: str) -> bool:

@@ -20,8 +20,8 @@ from typing import Any
 
 import httpx
 
+from ..core.matching import Entry, Where, check_called
 from ..http.names import CONTROL_PREFIX, TENANT_HEADER
-from .matching import Entry, Where, check_called
 
 __all__ = ["ClockControl", "ControlError", "EmulatorControl", "FaultsControl", "JournalControl", "StateControl"]
 

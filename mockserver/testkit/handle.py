@@ -8,12 +8,12 @@ from typing import Any
 
 import httpx
 
+from ..core.matching import Entry, Where
 from ..http.names import TENANT_HEADER
 from ..http.routing import ClientProfile
 from ..providers.boson import BosonProvider
 from ..providers.heygen import HeyGenProvider
 from .control import EmulatorControl
-from .matching import Entry, Where
 from .server import RunningServer
 from .transports import AsyncEmulatorTransport, EmulatorTransport
 from .webhooks import Inbox, WebhookReceiver

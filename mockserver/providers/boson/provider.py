@@ -9,6 +9,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from ...core.jobs import Job
+from ...core.tenants import Tenant
 from ...http.errors import ApiError
 from ...http.routing import Call, ClientProfile, Provider
 
@@ -31,6 +33,11 @@ class BosonProvider(Provider):
         if not self.key_accepted(call, key):
             raise ApiError(401, "invalid_api_key", "Invalid API key.")
         call.api_key = key
+
+    def job_summary(self, tenant: Tenant, job: Job) -> dict[str, Any]:
+        from .videos import STATUS
+
+        return {"provider_status": STATUS[job.status]}
 
     def error_response(self, error: ApiError) -> Response:
         body = {"error": {"message": error.message, "type": error.code}}

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
-from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -13,6 +11,7 @@ from starlette.responses import FileResponse, JSONResponse, Response, StreamingR
 
 from ...core.fragments import FragmentLog
 from ...core.jobs import Job, JobPool, JobStatus, PoolFull
+from ...core.live import released_fragments
 from ...core.retention import EVICTED_KEY
 from ...http.bodies import read_body
 from ...http.errors import ApiError
@@ -142,20 +141,8 @@ async def create_video(call: Call) -> Response:
 async def stream_video(call: Call) -> Response:
     _check_capacity(call)
     job, _ = _submit(call, await _plan(call))
-    tenant = call.tenant
-    fragments = job.fragments
-    assert fragments is not None
-
-    async def body() -> AsyncIterator[bytes]:
-        await job.started.wait()
-        # aclosing: when the client goes away mid-stream, the fragment reader's file is closed at once.
-        async with contextlib.aclosing(fragments.follow()) as frames:
-            async for index, mark, data in frames:
-                if index > 0 and job.started_at is not None:
-                    await tenant.clock.sleep_until(job.started_at + tenant.pacing.media_time_at(mark.media_end))
-                yield data
-
-    return StreamingResponse(body(), media_type="video/mp4", headers={"X-Video-Id": job.id})
+    return StreamingResponse(released_fragments(job, call.tenant), media_type="video/mp4",
+                             headers={"X-Video-Id": job.id})
 
 
 def _job(call: Call) -> Job:

@@ -6,6 +6,8 @@ rendered in the v1 envelope, all others in the v2 envelope (see `envelopes`).
 
 from __future__ import annotations
 
+from typing import Any
+
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -16,13 +18,14 @@ from ...http.errors import ApiError
 from ...http.routing import Call, ClientProfile, Handler, Provider
 from . import envelopes
 from .lifecycle import restore_video
-from .state import state_of
+from .state import STATUS, state_of
 
 
 class HeyGenProvider(Provider):
     name = "heygen"
     spec_name = "heygen"
     default_error_code = "invalid_parameter"
+    video_file = "video.mp4"
     worker_modules = ("mockserver.providers.heygen.tasks",)
     client = ClientProfile(base_path="", test_api_key="hg-test", auth_header="X-Api-Key")
 
@@ -39,6 +42,21 @@ class HeyGenProvider(Provider):
 
     def restore_job(self, tenant: Tenant, job: Job) -> None:
         restore_video(tenant, job)
+
+    def job_summary(self, tenant: Tenant, job: Job) -> dict[str, Any]:
+        video = state_of(tenant).videos.get(job.id)
+        if video is None:
+            return {"provider_status": STATUS[job.status], "title": None}
+        return {"provider_status": video.status, "title": video.title}
+
+    def webhook_log(self, tenant: Tenant) -> dict[str, list[dict[str, Any]]]:
+        state = state_of(tenant)
+        endpoints = [{"endpoint_id": e.endpoint_id, "url": e.url, "events": e.events, "status": e.status,
+                      "created_at": e.created_at} for e in state.endpoints.values()]
+        attempts = [{"target": d.target, "url": d.url, "event_type": d.event_type, "video_id": d.video_id,
+                     "attempt": d.attempt, "at": d.at, "status_code": d.status_code, "error": d.error,
+                     "signed": d.signed, "ok": d.ok} for d in state.deliveries]
+        return {"endpoints": endpoints, "attempts": attempts}
 
     def error_response(self, error: ApiError) -> Response:
         return envelopes.error_response(error)

@@ -1,4 +1,7 @@
-"""Matching journal entries for `assert_called`, with near-misses in the failure message."""
+"""Matching journal entries against expectations, with near-misses in the failure message.
+
+Shared by the test kit's `assert_called` and the control plane's `POST /_emulator/journal/verify`.
+"""
 
 from __future__ import annotations
 
