@@ -48,6 +48,8 @@ def _serve_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
                    help="worker processes that decode and check media at create time (default 2)")
     p.add_argument("--worker-memory-mb", type=int, default=2048,
                    help="memory each worker process may add, in MiB (RLIMIT_AS; 0: no limit; default 2048)")
+    p.add_argument("--lazy-workers", action="store_true",
+                   help="start one worker process per pool at startup and the others on demand (default: all)")
     p.add_argument("--worker-cpu-seconds", type=float, default=300.0,
                    help="CPU seconds one render may use before its worker is stopped (0: no limit; default 300)")
     p.add_argument("--no-control", action="store_true", help="switch off the /_emulator control plane")
@@ -98,6 +100,7 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
         worker_memory_mb=max(0, args.worker_memory_mb),
         worker_cpu_seconds=max(0.0, args.worker_cpu_seconds),
         heygen_webhook_backoff=args.heygen_webhook_backoff,
+        start_all_workers=not args.lazy_workers,
         replay_dir=args.replay,
         replay_miss=args.replay_miss,
         replay_speed=args.replay_speed,

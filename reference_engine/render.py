@@ -132,8 +132,13 @@ def render_fmp4(
     progress: Callable[[float], None] | None = None,
     cancel: threading.Event | None = None,
     on_note: Callable[[str], None] | None = None,
+    pipeline: bool = PIPELINE,
 ) -> Generator[Fragment, None, None]:
     """Render `job` as a fragmented MP4 (H.264 + AAC), yielding the init segment and each fragment as muxed.
+
+    pipeline=True draws frames on a second thread while the encoder runs (fastest for one render);
+    pipeline=False draws them between encodes (what several renders at once, one per process, want:
+    each then stays near one core). The bytes are the same either way.
 
     progress(f) is called with non-decreasing f in 0..1; setting `cancel` stops the render promptly
     (the generator simply ends); on_note(text) is told what a user should know about the result,
@@ -151,7 +156,7 @@ def render_fmp4(
         writer.abort()
         raise
     index = 0
-    source = _FrameSource(animator, threaded=PIPELINE)
+    source = _FrameSource(animator, threaded=pipeline)
     total = animator.n_frames
     done = False
     try:

@@ -69,6 +69,8 @@ class Settings:
     """Memory each worker process may add (RLIMIT_AS); 0: no limit."""
     worker_cpu_seconds: float = 300.0
     """CPU time one render may use before its worker is stopped; 0: no limit."""
+    start_all_workers: bool = False
+    """Start every worker process at startup (`serve` does), not one per pool and the rest on demand."""
     graceful_shutdown_s: float = 10.0
     """On SIGTERM, how long responses in flight (streams included) may take to finish."""
     replay_dir: Path | None = None

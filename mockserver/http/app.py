@@ -57,7 +57,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         ticker = asyncio.create_task(emulator.tick())
-        warming = asyncio.create_task(asyncio.to_thread(emulator.workers.prewarm))
+        warming = asyncio.create_task(
+            asyncio.to_thread(emulator.workers.prewarm, everything=settings.start_all_workers))
         try:
             yield
         finally:

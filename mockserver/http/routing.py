@@ -36,13 +36,14 @@ CallHook = Callable[["Call", Handler], Awaitable[Response]]
 class Call:
     """One request as a handler sees it: the request, its operation, provider, tenant and emulator."""
 
-    def __init__(self, request: Request, op: Operation, provider: Provider, emulator: Emulator) -> None:
+    def __init__(self, request: Request, op: Operation, provider: Provider, emulator: Emulator,
+                 notes: RequestNotes) -> None:  # fmt: skip
         self.request = request
         self.op = op
         self.provider = provider
         self.emulator = emulator
         self.tenant: Tenant = emulator.tenant(tenant_of(request.headers))
-        self.notes: RequestNotes = notes_of(request.scope)
+        self.notes = notes
         self.api_key: str | None = None
 
 
@@ -135,7 +136,7 @@ class Provider:
             router = self.router
             assert router is not None, "a provider serves only once a Router holds it"
             try:
-                call = Call(request, op, self, router.emulator)
+                call = Call(request, op, self, router.emulator, notes)
                 return await router.run(call, respond)
             except Exception as exc:
                 router.emulator.record_failure(
@@ -182,6 +183,8 @@ class Router:
 
     async def run(self, call: Call, respond: Handler) -> Response:
         """`respond(call)` wrapped in the call hooks (the first registered is the outermost)."""
+        if not self.call_hooks:
+            return await respond(call)
         chain = respond
         for hook in reversed(self.call_hooks):
             chain = _bind(hook, chain)

@@ -2,8 +2,11 @@
 
 - render+encode frames/s of a 60 s clip at each Boson size, beside plain libx264 (ultrafast) on the
   very same frames;
-- time to the first byte and to the first complete `moof`+`mdat` of POST /v1/videos/stream (fast pace);
-- GET /v1/videos/{id} requests/s beside a bare starlette JSON route in the same server process.
+- time to the first byte and to the first complete `moof`+`mdat` of POST /v1/videos/stream (fast pace,
+  idle server);
+- GET /v1/videos/{id} requests/s beside a bare starlette JSON route in the same server process, with
+  the control plane on, and again in a server with it off;
+- two 10 s renders through the API at once (`--replicas 2`) beside the same two one after the other.
 """
 
 from __future__ import annotations
@@ -110,13 +113,13 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def start_server(port: int) -> subprocess.Popen[bytes]:
+def start_server(port: int, *, control: bool = True) -> subprocess.Popen[bytes]:
     code = (
         "import uvicorn\n"
         "from starlette.responses import JSONResponse\n"
         "from starlette.routing import Route\n"
         "from mockserver import Settings, create_app\n"
-        "app = create_app(Settings(replicas=2, queue=64))\n"
+        f"app = create_app(Settings(replicas=2, queue=64, control={control}, start_all_workers=True))\n"
         "async def bare(request):\n"
         "    return JSONResponse({'id': 'video_0123456789abcdef01234567', 'object': 'video', 'model': 'higgs-avatar',"
         " 'status': 'completed', 'progress': 100, 'size': '640x640', 'created_at': 1760000000, 'error': None})\n"
@@ -209,6 +212,37 @@ def bench_status(base: str, port: int, seconds: float) -> dict[str, Any]:
     }
 
 
+def _render_through_api(client: httpx.Client, body: dict[str, str], count: int) -> float:
+    """Seconds from creating `count` videos at once to all of them completed."""
+    started = time.perf_counter()
+    ids = [client.post("/v1/videos", json=body).json()["id"] for _ in range(count)]
+    pending = set(ids)
+    while pending:
+        for video_id in list(pending):
+            status = client.get(f"/v1/videos/{video_id}").json()["status"]
+            if status == "failed":
+                raise RuntimeError(f"{video_id} failed")
+            if status == "completed":
+                pending.discard(video_id)
+        time.sleep(0.01)
+    return time.perf_counter() - started
+
+
+def bench_parallel(base: str, clip_seconds: float = 10.0, runs: int = 3) -> dict[str, Any]:
+    """Two renders at once (the server has 2 replicas, each render in its own worker process) beside
+    the same two renders one after the other; interleaved, medians reported."""
+    body = {"ref_image": png_b64(portrait()), "input": wav_b64(speech(clip_seconds))}
+    together, apart = [], []
+    with httpx.Client(base_url=base, headers={"Authorization": "Bearer bench"}, timeout=120) as client:
+        _render_through_api(client, body, 2)  # warm-up: both workers have rendered once
+        for _ in range(runs):
+            apart.append(_render_through_api(client, body, 1) + _render_through_api(client, body, 1))
+            together.append(_render_through_api(client, body, 2))
+    return {"clip_seconds": clip_seconds, "runs": runs, "one_after_the_other_s": statistics.median(apart),
+            "at_once_s": statistics.median(together),
+            "speedup": statistics.median(apart) / statistics.median(together)}
+
+
 def print_table(results: dict[str, Any]) -> None:
     print("\nrender + encode (60 s clip) vs plain libx264 ultrafast on the same frames")
     print(f"{'size':>9} {'frames':>7} {'render fps':>11} {'plain fps':>10} {'ratio':>6} {'x realtime':>11}")
@@ -220,9 +254,13 @@ def print_table(results: dict[str, Any]) -> None:
     s = results["stream"]
     print(f"\nstream (fast pace, median of {s['runs']}): first byte {s['ttfb_ms_median']:.1f} ms, "
           f"first fragment {s['first_fragment_ms_median']:.1f} ms")
-    h = results["status"]
-    print(f"GET /v1/videos/{{id}}: {h['status_rps']:.0f} req/s (p99 {h['status_p99_ms']:.1f} ms) vs bare route "
-          f"{h['bare_rps']:.0f} req/s (p99 {h['bare_p99_ms']:.1f} ms): ratio {h['ratio']:.2f}")
+    for key, label in (("status", "control plane on"), ("status_no_control", "--no-control")):
+        h = results[key]
+        print(f"GET /v1/videos/{{id}} ({label}): {h['status_rps']:.0f} req/s (p99 {h['status_p99_ms']:.1f} ms) vs "
+              f"bare route {h['bare_rps']:.0f} req/s (p99 {h['bare_p99_ms']:.1f} ms): ratio {h['ratio']:.2f}")
+    par = results["parallel"]
+    print(f"two {par['clip_seconds']:g} s renders (--replicas 2): at once {par['at_once_s']:.2f} s, one after the "
+          f"other {par['one_after_the_other_s']:.2f} s: {par['speedup']:.2f}x faster")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -236,15 +274,18 @@ def main(argv: list[str] | None = None) -> int:
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()},
         "render": bench_render(args.seconds),
     }
-    port = _free_port()
-    server = start_server(port)
-    try:
-        base = f"http://{HOST}:{port}"
-        results["stream"] = bench_stream(base, args.stream_runs)
-        results["status"] = bench_status(base, port, args.load_seconds)
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
+    for control in (True, False):
+        port = _free_port()
+        server = start_server(port, control=control)
+        try:
+            base = f"http://{HOST}:{port}"
+            if control:
+                results["stream"] = bench_stream(base, args.stream_runs)
+                results["parallel"] = bench_parallel(base)
+            results["status" if control else "status_no_control"] = bench_status(base, port, args.load_seconds)
+        finally:
+            server.terminate()
+            server.wait(timeout=10)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(results, indent=2))
     print_table(results)

@@ -1,13 +1,15 @@
 """`make load`: a bounded load scenario against an emulator subprocess on loopback, with figures.
 
-One round has two phases of `--seconds` each; phase 1 runs the pollers and creators, phase 2 adds the
-streams:
-- `--pollers` clients (default 200) polling GET /v1/videos/{id} every `--poll-interval` s, over
-  keep-alive connections (raw sockets: mockserver.loadgen);
-- `--streams` clients (default 20, one tenant each) streaming POST /v1/videos/stream at realtime pace;
-- creators POSTing /v1/videos on one tenant as fast as they can, so its replicas stay saturated
-  (its 429s are expected and counted apart from errors).
-It prints requests/s, p50/p99 latency, errors by type, 429s, RSS and open descriptors at start and end.
+The server runs `serve --pace realtime --replicas 20`. One round has three phases of `--seconds` each:
+- `--pollers` clients (default 100) poll GET /v1/videos/{id} every `--poll-interval` s (0.25), over
+  keep-alive connections (raw sockets: mockserver.tools.loadgen): alone, then during 2 live streams,
+  then during `--streams` (default 20) live streams;
+- each stream client (one tenant each) loops POST /v1/videos/stream at realtime pace; its first-byte
+  time is measured;
+- `--creators` clients (default 0) may also POST /v1/videos on one tenant as fast as they can (their
+  429s are expected and counted apart from errors).
+It prints requests/s, p50/p99 latency, errors by type, 429s, the server's RSS and open descriptors,
+and the worker processes' RSS (every render and decode runs there, never in the server).
 `--soak-minutes N` repeats rounds for N minutes and prints the RSS/descriptor drift (not for CI).
 """
 
@@ -175,12 +177,33 @@ def _phase(port: int, video_id: str, args: argparse.Namespace, streams: int) -> 
     return {"status": status, **written}
 
 
+def workers_rss(port: int) -> dict[str, Any]:
+    """The worker processes' RSS (each counts the pages it shares with the others and the fork
+    server) and PSS (shared pages divided among their users: the sum is what they really take)."""
+    health = httpx.get(f"http://{HOST}:{port}{CONTROL_PREFIX}/health", timeout=30).json()
+    pids = [pid for pool in health.get("workers", []) for pid in pool["pids"]]
+    rss = [_proc_mb(pid, "VmRSS") for pid in pids]
+    pss = [_pss_mb(pid) for pid in pids]
+    return {"count": len(pids), "rss_mb_max": max(rss, default=0.0), "rss_mb_sum": sum(rss),
+            "pss_mb_sum": sum(pss)}  # fmt: skip
+
+
+def _pss_mb(pid: int) -> float:
+    try:
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+            if line.startswith("Pss:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
 def run_round(port: int, pid: int, args: argparse.Namespace) -> dict[str, Any]:
-    """Phase 1: pollers while creators keep the 2 replicas rendering. Phase 2: the same plus the streams."""
+    """Pollers alone, then during 2 live streams, then during `--streams` live streams."""
     video_id = _seed_poll_target(f"http://{HOST}:{port}")
-    renders = _phase(port, video_id, args, streams=0)
-    full = _phase(port, video_id, args, streams=args.streams)
-    return {"renders": renders, "full": full, "rss_mb": _proc_mb(pid, "VmRSS"), "fds": _fds(pid)}
+    phases = {f"{streams} streams": _phase(port, video_id, args, streams=streams)
+              for streams in dict.fromkeys((0, 2, args.streams))}
+    return {"phases": phases, "rss_mb": _proc_mb(pid, "VmRSS"), "fds": _fds(pid), "workers": workers_rss(port)}
 
 
 def _errors(counter: dict[Any, int], *, skip: tuple[Any, ...] = ()) -> str:
@@ -198,6 +221,8 @@ def print_phase(figures: dict[str, Any]) -> None:
               f"first byte p50 {st['ttfb_p50_ms']:.0f} ms, p99 {st['ttfb_p99_ms']:.0f} ms; "
               f"429s: {st['statuses'].get(429, 0)}; errors: {_errors(st['errors'])}; "
               f"other statuses: {_errors(st['statuses'], skip=(200, 429))}")
+    if not c["clients"]:
+        return
     print(f"    creates      : {c['clients']} clients, {c['requests']} requests, p50 {c['p50_ms']:.1f} ms, "
           f"p99 {c['p99_ms']:.1f} ms; 200s: {c['statuses'].get(200, 0)}, 429s (expected): "
           f"{c['statuses'].get(429, 0)}; errors: {_errors(c['errors'])}; "
@@ -205,11 +230,12 @@ def print_phase(figures: dict[str, Any]) -> None:
 
 
 def print_round(figures: dict[str, Any]) -> None:
-    print("  phase 1: status polls while 2 renders run (creates saturate the replicas)")
-    print_phase(figures["renders"])
-    print(f"  phase 2: the same plus {figures['full']['streams']['clients']} concurrent streams")
-    print_phase(figures["full"])
-    print(f"  server: RSS {figures['rss_mb']:.0f} MB, open fds {figures['fds']}")
+    for name, phase in figures["phases"].items():
+        print(f"  status polls during {name}:")
+        print_phase(phase)
+    w = figures["workers"]
+    print(f"  server: RSS {figures['rss_mb']:.0f} MB, open fds {figures['fds']}; {w['count']} worker processes: "
+          f"RSS max {w['rss_mb_max']:.0f} MB each, PSS {w['pss_mb_sum']:.0f} MB in all")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -218,16 +244,16 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m mockserver.tools.load", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seconds", type=float, default=10.0, help="length of one round (default 10)")
-    parser.add_argument("--pollers", type=int, default=200)
+    parser.add_argument("--pollers", type=int, default=100)
     parser.add_argument("--poll-interval", type=float, default=0.25, help="seconds between one client's polls")
     parser.add_argument("--streams", type=int, default=20)
-    parser.add_argument("--creators", type=int, default=4)
+    parser.add_argument("--creators", type=int, default=0)
     parser.add_argument("--soak-minutes", type=float, default=0.0, help="repeat rounds for this long (not for CI)")
     parser.add_argument("--out", type=Path, default=None, help="also write the figures as JSON here")
     parser.add_argument("server_args", nargs="*", help="extra `serve` flags, after --")
     args = parser.parse_args(argv)
     port = _free_port()
-    server = start_server(port, ["--replicas", "2", "--queue", "4", *args.server_args])
+    server = start_server(port, ["--replicas", "20", "--queue", "4", *args.server_args])
     try:
         start = {"rss_mb": _proc_mb(server.pid, "VmRSS"), "fds": _fds(server.pid)}
         print(f"avatar-emulator load on {HOST}:{port} (pid {server.pid}): RSS {start['rss_mb']:.0f} MB, "

@@ -21,6 +21,7 @@ ENGINE_MODULES = ("numpy", "av", "cv2", "PIL.Image", "reference_engine.render", 
                   "reference_engine.audio_formats")
 """Imported once in the fork server, so a new worker starts in milliseconds."""
 PROBE_CPU_SECONDS = 60.0
+PROBE_NICE = 5
 
 
 class Workers:
@@ -34,15 +35,16 @@ class Workers:
         modules = (*ENGINE_MODULES, *preload)
         self.render = WorkerPool("render", settings.replicas + settings.heygen_concurrency, limits=limits,
                                  preload=modules)
-        probe_limits = WorkerLimits(memory_bytes=limits.memory_bytes,
+        # Probes answer requests that wait on them: they run above the renders (but below the server).
+        probe_limits = WorkerLimits(memory_bytes=limits.memory_bytes, nice=PROBE_NICE,
                                     cpu_seconds=min(limits.cpu_seconds or PROBE_CPU_SECONDS, PROBE_CPU_SECONDS))
         self.probe = WorkerPool("probe", settings.probe_workers, limits=probe_limits, preload=modules)
 
-    def prewarm(self) -> None:
-        """Start one worker of each pool now (blocking: call it from a thread), so the first request
-        does not wait for a process to start."""
-        self.probe.prewarm()
-        self.render.prewarm()
+    def prewarm(self, *, everything: bool = False) -> None:
+        """Start one worker of each pool now, or all of them (blocking: call it from a thread), so
+        requests do not wait for processes to start."""
+        self.probe.prewarm(self.probe.size if everything else 1)
+        self.render.prewarm(self.render.size if everything else 1)
 
     def stats(self) -> list[dict[str, object]]:
         return [self.render.stats(), self.probe.stats()]

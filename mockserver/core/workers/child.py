@@ -27,8 +27,9 @@ class WorkerLimits:
     """Address space the worker may add beyond what it has at start (RLIMIT_AS); None: no limit."""
     cpu_seconds: float | None = 300.0
     """CPU time one task may use (RLIMIT_CPU, reset per task); None: no limit."""
-    nice: int = 10
-    """Added to the worker's niceness, so the server's requests never queue behind frames."""
+    nice: int = 19
+    """Added to the worker's niceness, so the server's requests never queue behind frames (renders
+    take whatever CPU the server and the probes leave)."""
 
 
 @dataclass(frozen=True)

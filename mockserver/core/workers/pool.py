@@ -72,7 +72,8 @@ def worker_context(preload: Sequence[str] = ()) -> ForkServerContext:
 
 
 class _Worker:
-    """One child process, its pipe, its cancel flag and the thread that reads its messages."""
+    """One child process, its pipe and its cancel flag. Its messages are read on the server's event
+    loop (`loop.add_reader`): no thread per worker, so no GIL hand-offs between them and the requests."""
 
     def __init__(self, pool: WorkerPool, context: ForkServerContext, limits: WorkerLimits) -> None:
         self.pool = pool
@@ -86,24 +87,39 @@ class _Worker:
         child_conn.close()
         self.task: _Running | None = None
         self.alive = True
-        self._reader = threading.Thread(target=self._read, name=f"{pool.name}-worker-reader", daemon=True)
-        self._reader.start()
+        self._loop: asyncio.AbstractEventLoop | None = None
 
-    def _read(self) -> None:
-        while True:
-            try:
+    def attach(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Read this worker's messages on `loop` from now on (call it on that loop)."""
+        if self._loop is None:
+            self._loop = loop
+            loop.add_reader(self.conn.fileno(), self._readable)
+
+    def detach(self) -> None:
+        if self._loop is not None:
+            with contextlib.suppress(ValueError, RuntimeError):  # the loop is closed already
+                self._loop.remove_reader(self.conn.fileno())
+            self._loop = None
+
+    def _readable(self) -> None:
+        try:
+            while self.conn.poll():
                 message = self.conn.recv()
-            except (EOFError, OSError):
-                break
-            running = self.task
-            if running is not None:
-                running.deliver(message)
-        self.process.join(timeout=5)
+                if self.task is not None:
+                    self.task.deliver(message)
+        except (EOFError, OSError):
+            self._ended()
+
+    def _ended(self) -> None:
+        """The process is gone: fail its task, forget it."""
+        self.detach()
+        self.process.join(timeout=1)  # its pipe closed: it has exited, or is about to
         self.alive = False
-        running = self.task
+        running, self.task = self.task, None
         self.pool._forget(self, busy=running is not None)
         if running is not None:
             running.died(WorkerDied(self.pool.name, self.process.exitcode, cpu_limit=self.pool.limits.cpu_seconds))
+        self.conn.close()
 
     def send(self, running: _Running) -> None:
         self.task = running
@@ -120,42 +136,30 @@ class _Worker:
 
 
 class _Running:
-    """A task in flight: its future, resolved from the worker's reader thread."""
+    """A task in flight: its future and its event handler, both used on the server's loop."""
 
     def __init__(self, loop: asyncio.AbstractEventLoop, task_id: int, fn: Callable[..., Any], args: tuple[Any, ...],
                  kwargs: dict[str, Any], crash: CrashPlan | None, on_event: EventHandler | None) -> None:
-        self.loop = loop
         self.task_id = task_id
         self.fn, self.args, self.kwargs, self.crash = fn, args, kwargs, crash
         self.on_event = on_event
         self.future: asyncio.Future[Any] = loop.create_future()
 
-    def _settle(self, apply: Callable[[asyncio.Future[Any]], None]) -> None:
-        def settle() -> None:
-            if not self.future.done():
-                apply(self.future)
-
-        with contextlib.suppress(RuntimeError):  # the loop is closed: nobody waits any more
-            self.loop.call_soon_threadsafe(settle)
-
     def deliver(self, message: tuple[Any, ...]) -> None:
         kind, task_id = message[0], message[1]
-        if task_id != self.task_id:
+        if task_id != self.task_id or self.future.done():
             return
         if kind == "event":
             if self.on_event is not None:
-                handler, event = self.on_event, message[2]
-                with contextlib.suppress(RuntimeError):
-                    self.loop.call_soon_threadsafe(handler, event)
+                self.on_event(message[2])
         elif kind == "done":
-            result = message[2]
-            self._settle(lambda future: future.set_result(result))
+            self.future.set_result(message[2])
         else:
-            error = TaskFailed(message[2], message[3], message[4])
-            self._settle(lambda future: future.set_exception(error))
+            self.future.set_exception(TaskFailed(message[2], message[3], message[4]))
 
     def died(self, error: WorkerDied) -> None:
-        self._settle(lambda future: future.set_exception(error))
+        if not self.future.done():
+            self.future.set_exception(error)
 
 
 class WorkerPool:
@@ -211,13 +215,16 @@ class WorkerPool:
                 return
         worker.stop(kill=True)
 
-    def prewarm(self) -> None:
-        """Start an idle worker now if there is none (blocking: it waits for the process to start)."""
-        with self._lock:
-            if self._idle or self._closed:
-                return
-        worker = self._take()
-        self._give_back(worker, healthy=True)
+    def prewarm(self, count: int = 1) -> None:
+        """Start idle workers until `count` are idle (blocking: it waits for the processes to start)."""
+        while True:
+            with self._lock:
+                if len(self._idle) >= min(count, self.size) or len(self._all) >= self.size or self._closed:
+                    return
+            worker = _Worker(self, worker_context(self.preload), self.limits)
+            with self._lock:
+                self._all.add(worker)
+            self._give_back(worker, healthy=True)
 
     async def run(
         self,
@@ -235,13 +242,13 @@ class WorkerPool:
         if self._closed:
             raise RuntimeError(f"the {self.name} worker pool is closed")
         async with self._semaphore():
-            worker = await asyncio.to_thread(self._take) if not self._idle else self._take()
+            loop = asyncio.get_running_loop()
             self._ids += 1
-            running = _Running(asyncio.get_running_loop(), self._ids, fn, args, kwargs, crash, on_event)
+            running = _Running(loop, self._ids, fn, args, kwargs, crash, on_event)
+            worker = await self._dispatch(loop, running)
             healthy = False
             watcher = asyncio.ensure_future(self._watch_cancel(worker, cancel)) if cancel is not None else None
             try:
-                worker.send(running)
                 result = await running.future
                 healthy = True
                 return cast(R, result)
@@ -252,6 +259,18 @@ class WorkerPool:
                 if watcher is not None:
                     watcher.cancel()
                 self._give_back(worker, healthy=healthy and not (cancel is not None and cancel.is_set()))
+
+    async def _dispatch(self, loop: asyncio.AbstractEventLoop, running: _Running) -> _Worker:
+        """Send the task to an idle worker (a new one if needed); one that died while idle is replaced."""
+        while True:
+            worker = self._take() if self._idle else await asyncio.to_thread(self._take)
+            worker.attach(loop)
+            try:
+                worker.send(running)
+                return worker
+            except OSError:  # it died while idle: its pipe is closed
+                worker.task = None
+                worker._ended()
 
     @staticmethod
     async def _watch_cancel(worker: _Worker, cancel: asyncio.Event) -> None:
@@ -266,12 +285,13 @@ class WorkerPool:
                 "pids": [w.process.pid for w in workers]}
 
     def close(self) -> None:
-        """Stop every worker (busy ones are killed)."""
+        """Stop every worker (busy ones are killed). Call it on the loop that ran the tasks."""
         with self._lock:
             self._closed = True
             workers = list(self._all)
             self._idle.clear()
         for worker in workers:
+            worker.detach()
             worker.stop(kill=worker.task is not None)
         for worker in workers:
             worker.process.join(timeout=2)

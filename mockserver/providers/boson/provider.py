@@ -49,10 +49,10 @@ class BosonProvider(Provider):
     def routes(self) -> list[Route]:
         from . import speech, videos
 
-        return [
+        return [  # status polls first: Starlette tries routes in order, and polls are the hot path
+            self.route("getVideo", videos.get_video),
             self.route("createVideo", videos.create_video),
             self.route("streamVideo", videos.stream_video),
-            self.route("getVideo", videos.get_video),
             self.route("downloadVideoContent", videos.download_content),
             self.route("createSpeech", speech.create_speech),
             self.route("listVoices", speech.list_voices),

@@ -18,6 +18,7 @@ from reference_engine.errors import MediaError
 from reference_engine.image import decode_image
 from reference_engine.render import RenderJob, remux_faststart, render_fmp4
 from reference_engine.tts import synthesize, synthesize_chunks
+from reference_engine.video import FragmentedMP4Writer
 
 from ...core.workers import TaskContext, TaskRefused
 
@@ -113,8 +114,9 @@ def render_video(ctx: TaskContext, spec: RenderSpec) -> float:
     image = np.load(spec.image)
     job = RenderJob(image=image, audio=audio, width=spec.width, height=spec.height, seed=spec.seed)
     with open(spec.fmp4, "wb") as out:
+        # pipeline=False: one render per worker process stays near one core; processes give parallelism.
         for fragment in render_fmp4(job, progress=lambda f: ctx.progress(f * 0.97), cancel=ctx.cancel,
-                                    on_note=lambda note: ctx.emit(note=note)):
+                                    on_note=lambda note: ctx.emit(note=note), pipeline=False):
             out.write(fragment.data)
             out.flush()
             ctx.emit(fragment=(out.tell(), fragment.media_end))
@@ -124,6 +126,15 @@ def render_video(ctx: TaskContext, spec: RenderSpec) -> float:
         raise TaskRefused("the render was cancelled")
     remux_faststart(spec.fmp4, spec.mp4)
     return seconds
+
+
+def init_segment(ctx: TaskContext, width: int, height: int) -> bytes:
+    """The fMP4 init segment (ftyp+moov) of a video of this size: it depends on nothing else."""
+    writer = FragmentedMP4Writer(width, height, np.zeros(SAMPLE_RATE // 25, np.float32))
+    try:
+        return writer.header()
+    finally:
+        writer.abort()
 
 
 def speech_file(ctx: TaskContext, spec: SpeechSpec, seed: int, fmt: str, target: str) -> None:

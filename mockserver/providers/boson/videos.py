@@ -13,6 +13,7 @@ from ...core.fragments import FragmentLog
 from ...core.jobs import Job, JobPool, JobStatus, PoolFull
 from ...core.live import released_fragments
 from ...core.retention import EVICTED_KEY
+from ...core.workers import TaskFailed, WorkerDied
 from ...http.bodies import read_body
 from ...http.errors import ApiError
 from ...http.probes import crash_plan
@@ -20,6 +21,7 @@ from ...http.routing import Call
 from .inputs import DecodedAudio, load_audio, load_image
 from .render import render_work
 from .tasks import RenderSpec, SpeechSpec
+from .tasks import init_segment as make_init_segment
 
 STATUS = {
     JobStatus.QUEUED: "queued",
@@ -65,25 +67,35 @@ class Plan:
 
 
 async def _plan(call: Call) -> Plan:
+    """Validate the body, then decode the image and the audio at once, each in a probe worker."""
     body = await read_body(call.request, call.op, default_code=call.provider.default_error_code)
     values, files = body.values, body.files
     width, height = (int(n) for n in str(values.get("size") or "640x640").split("x"))
-    image = await load_image(call, values.get("ref_image"), files.get("ref_image"))
-    plan = Plan(image=image, width=width, height=height, model=str(values.get("model") or "higgs-avatar"),
-                inputs=[image])
-    try:
-        if values.get("input") is not None:
-            plan.audio = await load_audio(call, values["input"], files.get("input"), "input")
-            plan.inputs.append(plan.audio.path)
-        else:
-            from .speech import speech_params
+    image_task = asyncio.ensure_future(load_image(call, values.get("ref_image"), files.get("ref_image")))
+    if values.get("input") is not None:
+        speech_task: asyncio.Future[Any] = asyncio.ensure_future(
+            load_audio(call, values["input"], files.get("input"), "input"))
+    else:
+        from .speech import speech_params
 
-            plan.tts = await speech_params(call, values["input_tts"], field="input_tts")
-            if plan.tts.ref_audio is not None:
-                plan.inputs.append(Path(plan.tts.ref_audio))
-    except BaseException:
-        plan.discard()
-        raise
+        speech_task = asyncio.ensure_future(speech_params(call, values["input_tts"], field="input_tts"))
+    outcomes = await asyncio.gather(image_task, speech_task, return_exceptions=True)
+    made = [Path(o.path) if isinstance(o, DecodedAudio) else o for o in outcomes if isinstance(o, Path | DecodedAudio)]
+    made += [Path(o.ref_audio) for o in outcomes if isinstance(o, SpeechSpec) and o.ref_audio]
+    for outcome in outcomes:  # the image's error first, as a serial check would report it
+        if isinstance(outcome, BaseException):
+            for path in made:
+                path.unlink(missing_ok=True)
+            raise outcome
+    image, speech = outcomes
+    assert isinstance(image, Path)
+    plan = Plan(image=image, width=width, height=height, model=str(values.get("model") or "higgs-avatar"),
+                inputs=made)
+    if isinstance(speech, DecodedAudio):
+        plan.audio = speech
+    else:
+        assert isinstance(speech, SpeechSpec)
+        plan.tts = speech
     return plan
 
 
@@ -140,9 +152,33 @@ async def create_video(call: Call) -> Response:
 
 async def stream_video(call: Call) -> Response:
     _check_capacity(call)
-    job, _ = _submit(call, await _plan(call))
-    return StreamingResponse(released_fragments(job, call.tenant), media_type="video/mp4",
+    plan = await _plan(call)
+    init = await init_segment(call, plan.width, plan.height)
+    job, _ = _submit(call, plan)
+    # The init segment leaves at once, before the render is even scheduled: it depends on the size only.
+    return StreamingResponse(released_fragments(job, call.tenant, sent_init=init), media_type="video/mp4",
                              headers={"X-Video-Id": job.id})
+
+
+_INIT_SEGMENTS: dict[tuple[int, int], asyncio.Future[bytes | None]] = {}
+
+
+async def init_segment(call: Call, width: int, height: int) -> bytes | None:
+    """The fMP4 init segment of this size (made once by a worker, then remembered); None if that failed."""
+    key = (width, height)
+    made = _INIT_SEGMENTS.get(key)
+    if made is None or made.get_loop() is not asyncio.get_running_loop():
+        made = _INIT_SEGMENTS[key] = asyncio.get_running_loop().create_future()
+        result: bytes | None = None
+        try:
+            result = await call.emulator.workers.probe.run(make_init_segment, width, height)
+        except (TaskFailed, WorkerDied):
+            pass
+        finally:  # also when this request is cancelled: whoever waits on `made` gets an answer
+            made.set_result(result)
+            if result is None:
+                _INIT_SEGMENTS.pop(key, None)  # try again next time
+    return await asyncio.shield(made)
 
 
 def _job(call: Call) -> Job:

@@ -86,9 +86,9 @@ class HeyGenProvider(Provider):
         from . import assets, catalog, generate, legacy, status, webhooks
 
         return [
+            self.route("getVideoStatus", status.video_status),  # the hot path first
             self.route("generateVideo", generate.generate_v2),
             self.route("generateVideoV1", legacy.generate_v1),
-            self.route("getVideoStatus", status.video_status),
             self.route("listVideos", status.list_videos),
             self.route("deleteVideo", status.delete_video),
             self.route("listAvatars", catalog.list_avatars),
