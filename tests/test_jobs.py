@@ -7,21 +7,32 @@ import asyncio
 import pytest
 
 from mockserver.core.clock import Clock
-from mockserver.core.jobs import ComputeRunner, Job, JobContext, JobPool, JobStatus, PoolFull, RenderFailure
+from mockserver.core.jobs import ComputeRunner, Job, JobPool, JobStatus, PoolFull, RenderOrder
 from mockserver.core.pacing import Pacing
+from mockserver.core.workers import TaskContext, TaskRefused, WorkerPool
+
+POOL = WorkerPool("test-render", 2)
+SETTLED: list[str] = []
 
 
 def make_pool(clock: Clock, pace: str | float = "realtime", concurrency: int = 1, queue: int = 1) -> JobPool:
     return JobPool(concurrency=concurrency, queue_limit=queue, clock=clock, pacing=Pacing(pace),
-                   runner=ComputeRunner())
+                   runner=ComputeRunner(POOL), settle=lambda job: SETTLED.append(job.id))
 
 
 def job(name: str, clock: Clock, seconds: float = 10.0) -> Job:
     return Job(id=name, tenant="t", provider="test", created_at=clock.now(), media_seconds=seconds)
 
 
-async def instant(ctx: JobContext) -> None:
+def finish_at_once(ctx: TaskContext) -> None:
     ctx.progress(1.0)
+
+
+def refuse(ctx: TaskContext) -> None:
+    raise TaskRefused("face not detected")
+
+
+instant = RenderOrder(finish_at_once)
 
 
 async def settle(pool: JobPool, j: Job) -> None:
@@ -74,15 +85,13 @@ def test_polls_mode_and_failures() -> None:
         pool.refresh()
         assert polled.status is JobStatus.SUCCEEDED
 
-        async def broken(ctx: JobContext) -> None:
-            raise RenderFailure("face not detected")
-
         failing = job("f", clock, seconds=0)
-        pool.submit(failing, broken)
+        pool.submit(failing, RenderOrder(refuse))
         await settle(pool, failing)
         clock.advance(5)
         pool.refresh()
         assert failing.status is JobStatus.FAILED and failing.error == "face not detected"
+        assert SETTLED[-1] == "f" and failing.compute.settled is False  # the pool's owner settles
 
     asyncio.run(scenario())
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from typing import Literal
+from typing import Any, Literal
 
 ClockMode = Literal["real", "frozen", "scaled"]
 
@@ -21,7 +21,9 @@ class Clock:
         self._mode: ClockMode = mode
         self._scale = scale if mode == "scaled" else 1.0
         self._anchor_virtual = time.time() if start is None else start
-        self._anchor_mono = time.monotonic()
+        self._anchor_wall = time.time()
+        """Anchored on wall time, not a monotonic clock: a clock saved in one process reads the same in
+        another (several front-ends share tenants through Redis)."""
         self._changed = asyncio.Event()
 
     @property
@@ -35,11 +37,11 @@ class Clock:
     def now(self) -> float:
         if self._mode == "frozen":
             return self._anchor_virtual
-        return self._anchor_virtual + (time.monotonic() - self._anchor_mono) * self._scale
+        return self._anchor_virtual + max(0.0, time.time() - self._anchor_wall) * self._scale
 
     def _reanchor(self, virtual: float) -> None:
         self._anchor_virtual = virtual
-        self._anchor_mono = time.monotonic()
+        self._anchor_wall = time.time()
         changed, self._changed = self._changed, asyncio.Event()
         changed.set()
 
@@ -79,3 +81,13 @@ class Clock:
 
     def describe(self) -> dict[str, object]:
         return {"mode": self._mode, "scale": self._scale, "now": self.now()}
+
+    def record(self) -> dict[str, Any]:
+        """What it takes to rebuild this clock elsewhere (see `from_record`)."""
+        return {"mode": self._mode, "scale": self._scale, "virtual": self._anchor_virtual, "wall": self._anchor_wall}
+
+    @classmethod
+    def from_record(cls, record: dict[str, Any]) -> Clock:
+        clock = cls(record["mode"], scale=record["scale"], start=record["virtual"])
+        clock._anchor_wall = record["wall"]
+        return clock

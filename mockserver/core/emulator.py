@@ -6,6 +6,7 @@ import asyncio
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from .jobs import ComputeRunner
 from .persistence import Persistence, Restorer
 from .retention import Retention
 from .settings import Settings
@@ -34,7 +35,7 @@ class Emulator:
         self.settings = settings
         self.workers = Workers(settings, worker_modules)
         self.store = MediaStore(settings.data_dir)
-        self.tenants = TenantRegistry(settings, self.store)
+        self.tenants = TenantRegistry(settings, self.store, ComputeRunner(self.workers.render))
         self.failures: list[Failure] = []
         self.persistence = Persistence(settings.data_dir) if settings.data_dir is not None else None
         self.retention = Retention(

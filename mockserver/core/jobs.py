@@ -1,9 +1,13 @@
 """Asynchronous render jobs, shared by every provider.
 
 A job's *emulated* state (what the API reports) is derived from its tenant's clock and its
-pacing; the *real* compute (its `Work`, which hands the render to a worker process) must also
-have finished before a job reports a terminal state. Providers map `JobStatus` onto their own
-vocabulary.
+pacing; the *real* compute (its `RenderOrder`, run by a worker process) must also have finished
+before a job reports a terminal state. Providers map `JobStatus` onto their own vocabulary.
+
+A render reports back through generic events (`apply_event`) and, once it ends, its outcome on
+`Job.compute`; the provider then *settles* the job (applies what only it understands, e.g. HeyGen's
+error codes) exactly once. The same holds whether the render ran in this process's worker pool or
+on a render worker elsewhere (`--state redis://`).
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ import contextlib
 import math
 import traceback
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
@@ -22,7 +26,7 @@ from typing import Any
 from .clock import Clock
 from .fragments import FragmentLog
 from .pacing import Pacing
-from .workers import TaskFailed, WorkerDied
+from .workers import CrashPlan, TaskFailed, WorkerDied, WorkerPool
 
 
 class JobStatus(StrEnum):
@@ -41,10 +45,30 @@ class RenderFailure(Exception):
 
 
 @dataclass
+class RenderOrder:
+    """A job's render: a task function (module level, so it pickles by name) run in a worker process
+    as `task(ctx, *args)`, the inputs to remove once it ends, and an optional crash for tests."""
+
+    task: Callable[..., Any]
+    args: tuple[Any, ...] = ()
+    inputs: tuple[str, ...] = ()
+    crash: CrashPlan | None = None
+
+
+@dataclass
 class Compute:
+    """The real render, apart from the emulated state."""
+
     progress: float = 0.0
     done: bool = False
     error: str | None = None
+    """Why the render failed, in words a user may read."""
+    result: Any = None
+    """What the task returned."""
+    details: dict[str, Any] | None = None
+    """What a refusing task said beyond its message (e.g. HeyGen's error code)."""
+    settled: bool = False
+    """The provider has applied the outcome to its own state."""
 
 
 @dataclass(eq=False)
@@ -66,8 +90,8 @@ class Job:
     compute: Compute = field(default_factory=Compute)
     fragments: FragmentLog | None = None
     files: dict[str, Path] = field(default_factory=dict)
-    inputs: list[Path] = field(default_factory=list)
-    """Decoded inputs the render reads; removed once the render ends."""
+    order: RenderOrder | None = None
+    """What renders this job (kept until it runs)."""
     log: list[str] = field(default_factory=list)
     """What the render engine noted about the result (e.g. no face found), for GET /_emulator/state."""
     started: asyncio.Event = field(default_factory=asyncio.Event)
@@ -75,25 +99,55 @@ class Job:
 
 
 class JobContext:
-    """What a job's work (a coroutine on the server's loop) may do to its job."""
+    """What a running job's render may do to its job."""
 
     def __init__(self, job: Job, kick: Callable[[], None]) -> None:
         self.job = job
         self.cancel = asyncio.Event()
-        self._kick = kick
-
-    def progress(self, fraction: float) -> None:
-        fraction = min(max(fraction, 0.0), 1.0)
-        if fraction > self.job.compute.progress:
-            self.job.compute.progress = fraction
-
-    def set_media_seconds(self, seconds: float) -> None:
-        self.job.media_seconds = seconds
-        self._kick()
+        self.kick = kick
 
 
-Work = Callable[[JobContext], Awaitable[None]]
+def apply_event(job: Job, event: dict[str, Any], kick: Callable[[], None] | None = None) -> None:
+    """Apply a render task's event to its job: `media_seconds`, `progress`, `note`, `fragment`."""
+    if "media_seconds" in event:
+        job.media_seconds = float(event["media_seconds"])
+        if kick is not None:
+            kick()
+    if "progress" in event:
+        job.compute.progress = max(job.compute.progress, min(max(float(event["progress"]), 0.0), 1.0))
+    if "note" in event:
+        job.log.append(str(event["note"]))
+    if "fragment" in event and job.fragments is not None:
+        end_offset, media_end = event["fragment"]
+        job.fragments.append(int(end_offset), float(media_end))
+
+
+def record_outcome(job: Job, outcome: BaseException | None, result: Any = None) -> str | None:
+    """Put a render's outcome on `job.compute` (done); returns a traceback when it was an emulator bug."""
+    compute = job.compute
+    compute.done = True
+    if outcome is None:
+        compute.progress, compute.result = 1.0, result
+        return None
+    if isinstance(outcome, RenderFailure):
+        compute.error = str(outcome) or "render failed"
+    elif isinstance(outcome, WorkerDied):
+        compute.error = f"the render failed: {outcome}; create the video again"
+    elif isinstance(outcome, TaskFailed):
+        compute.error = f"the render failed: {outcome.message}" if outcome.kind != "refused" else outcome.message
+        compute.details = dict(outcome.details)
+        if outcome.kind == "error":
+            return str(outcome.details.get("traceback", outcome.message))
+    elif isinstance(outcome, asyncio.CancelledError):
+        compute.error = "the render was cancelled"
+    else:
+        compute.error = f"internal render error: {type(outcome).__name__}: {outcome}"
+        return "".join(traceback.format_exception(outcome))
+    return None
+
+
 Listener = Callable[[Job], None]
+Settle = Callable[[Job], None]
 
 
 class PoolFull(Exception):
@@ -103,43 +157,41 @@ class PoolFull(Exception):
 
 
 class ComputeRunner:
-    """Runs each started job's work as a task on the server's loop (the work hands the render to a
-    worker process, whose pool bounds the machine's real render capacity)."""
+    """Runs started jobs' renders in this process's render worker pool (as tasks on the server's
+    loop; the pool bounds the machine's real render capacity)."""
 
-    def __init__(self) -> None:
+    def __init__(self, workers: WorkerPool) -> None:
+        self.workers = workers
         self.errors: list[tuple[str, str]] = []
-        """(tenant, traceback) of unexpected exceptions in work, for the test harness to re-raise."""
+        """(tenant, traceback) of unexpected exceptions in renders, for the test harness to re-raise."""
         self._tasks: set[asyncio.Task[None]] = set()
 
-    def start(self, ctx: JobContext, work: Work, done: Callable[[], None]) -> None:
-        async def run() -> None:
-            job = ctx.job
-            try:
-                await work(ctx)
-            except RenderFailure as exc:
-                job.compute.error = str(exc) or "render failed"
-            except WorkerDied as exc:
-                job.compute.error = f"the render failed: {exc}; create the video again"
-            except TaskFailed as exc:
-                job.compute.error = f"the render failed: {exc.message}"
-                if exc.kind == "error":
-                    self.errors.append((job.tenant, str(exc.details.get("traceback", exc.message))))
-            except asyncio.CancelledError:
-                job.compute.error = "the render was cancelled"
-            except Exception as exc:  # an emulator bug: fail the job and keep the traceback
-                job.compute.error = f"internal render error: {type(exc).__name__}: {exc}"
-                self.errors.append((job.tenant, traceback.format_exc()))
-            else:
-                job.compute.progress = 1.0
-            finally:
-                job.compute.done = True
-                if job.fragments is not None and not job.fragments.closed:
-                    job.fragments.close(complete=job.compute.error is None)
-                for path in job.inputs:
-                    path.unlink(missing_ok=True)
-                done()
+    def start(self, ctx: JobContext, order: RenderOrder, done: Callable[[], None], settle: Settle) -> None:
+        job = ctx.job
 
-        task = asyncio.get_running_loop().create_task(run(), name=f"job {ctx.job.id}")
+        async def run() -> None:
+            outcome: BaseException | None = None
+            result: Any = None
+            try:
+                result = await self.workers.run(order.task, *order.args, crash=order.crash, cancel=ctx.cancel,
+                                                on_event=lambda event: apply_event(job, event, ctx.kick))
+            except BaseException as exc:
+                outcome = exc
+            bug = record_outcome(job, outcome, result)
+            if bug is not None:
+                self.errors.append((job.tenant, bug))
+            if job.fragments is not None and not job.fragments.closed:
+                job.fragments.close(complete=job.compute.error is None)
+            for path in order.inputs:
+                Path(path).unlink(missing_ok=True)
+            try:
+                settle(job)
+            finally:
+                done()
+            if isinstance(outcome, asyncio.CancelledError):
+                raise outcome
+
+        task = asyncio.get_running_loop().create_task(run(), name=f"job {job.id}")
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
@@ -159,13 +211,15 @@ class JobPool:
         clock: Clock,
         pacing: Pacing,
         runner: ComputeRunner,
+        settle: Settle,
     ) -> None:
         self.concurrency = concurrency
         self.queue_limit = queue_limit
         self.clock = clock
         self.pacing = pacing
         self._runner = runner
-        self._queued: deque[tuple[Job, Work]] = deque()
+        self._settle = settle
+        self._queued: deque[Job] = deque()
         self._running: list[Job] = []
         self._contexts: dict[str, JobContext] = {}
         self.listeners: list[Listener] = []
@@ -191,12 +245,14 @@ class JobPool:
         if len(self._running) + len(self._queued) >= self.concurrency + self.queue_limit:
             raise PoolFull(self.retry_after())
 
-    def submit(self, job: Job, work: Work) -> None:
-        """Queue `job`; raise PoolFull when the running and waiting slots are all taken."""
+    def submit(self, job: Job, order: RenderOrder) -> None:
+        """Queue `job` to be rendered by `order`; raise PoolFull when the running and waiting slots
+        are all taken."""
         self.check_capacity()
         if job.polls_to_complete is None:
             job.polls_to_complete = self.polls_to_complete
-        self._queued.append((job, work))
+        job.order = order
+        self._queued.append(job)
         self.refresh()
 
     async def status_read(self, job: Job, *, wait: float = 30.0) -> None:
@@ -215,10 +271,9 @@ class JobPool:
         for job in list(self._running):
             self._advance(job, now)
         while self._queued and len(self._running) < self.concurrency:
-            job, work = self._queued.popleft()
-            self._start(job, work, now)
+            self._start(self._queued.popleft(), now)
 
-    def _start(self, job: Job, work: Work, now: float) -> None:
+    def _start(self, job: Job, now: float) -> None:
         job.status = JobStatus.RUNNING
         job.started_at = now
         self._running.append(job)
@@ -226,7 +281,9 @@ class JobPool:
         self._contexts[job.id] = ctx
         job.started.set()
         self._emit(job)
-        self._runner.start(ctx, work, self.refresh)
+        order, job.order = job.order, None
+        assert order is not None, f"job {job.id} was queued without a render order"
+        self._runner.start(ctx, order, self.refresh, self._settle)
 
     def _modelled_fraction(self, job: Job, now: float) -> float:
         if job.started_at is None or job.media_seconds is None:

@@ -6,9 +6,9 @@ State that only a provider or the control plane knows lives in a `TenantSlot` th
 
 from __future__ import annotations
 
-import random
+import hashlib
 from collections.abc import Callable
-from typing import Any, Generic, TypeVar, cast
+from typing import Any, Generic, Protocol, TypeVar, cast
 
 from .clock import Clock
 from .jobs import ComputeRunner, Job, JobPool, Listener
@@ -43,8 +43,27 @@ class TenantSlot(Generic[T]):
         return f"TenantSlot({self.name!r})"
 
 
+class JobHooks(Protocol):
+    """What the layer above (the providers, through the router) does when a job moves."""
+
+    def transitioned(self, tenant: Tenant, job: Job) -> None:
+        """`job` changed status (started, finished)."""
+
+    def settled(self, tenant: Tenant, job: Job) -> None:
+        """`job`'s render ended (its outcome is on `job.compute`): apply what the provider keeps."""
+
+
+class NoHooks:
+    def transitioned(self, tenant: Tenant, job: Job) -> None:
+        pass
+
+    def settled(self, tenant: Tenant, job: Job) -> None:
+        pass
+
+
 class Tenant:
-    def __init__(self, name: str, settings: Settings, runner: ComputeRunner, store: MediaStore) -> None:
+    def __init__(self, name: str, settings: Settings, runner: ComputeRunner, store: MediaStore,
+                 hooks: JobHooks | None = None) -> None:  # fmt: skip
         self.name = name
         self.settings = settings
         self.store = store
@@ -55,15 +74,19 @@ class Tenant:
         self.pools: dict[str, JobPool] = {}
         self.pool_listeners: list[Listener] = []
         """Added to every pool this tenant makes (persistence, retention)."""
+        self.hooks: JobHooks = hooks or NoHooks()
         self._runner = runner
         self.seeded = SeededCatalog()
         self.slots: dict[TenantSlot[Any], object] = {}
         """Per-tenant state of providers and the control plane (see `TenantSlot`)."""
-        self._random = random.Random(f"{settings.seed}:{name}")
+        self.ids_made = 0
 
     def new_id(self, prefix: str, hex_chars: int = 24) -> str:
+        """A new id, the same for the same seed, tenant and position in the sequence."""
         while True:
-            candidate = f"{prefix}{self._random.getrandbits(hex_chars * 4):0{hex_chars}x}"
+            self.ids_made += 1
+            seed = f"{self.settings.seed}:{self.name}:{self.ids_made}".encode()
+            candidate = prefix + hashlib.blake2b(seed, digest_size=(hex_chars + 1) // 2).hexdigest()[:hex_chars]
             if candidate not in self.jobs:
                 return candidate
 
@@ -75,8 +98,10 @@ class Tenant:
                 clock=self.clock,
                 pacing=self.pacing,
                 runner=self._runner,
+                settle=lambda job: self.hooks.settled(self, job),
             )
             self.pools[name].polls_to_complete = self.polls_to_complete
+            self.pools[name].listeners.append(lambda job: self.hooks.transitioned(self, job))
             self.pools[name].listeners.extend(self.pool_listeners)
         return self.pools[name]
 
@@ -102,10 +127,12 @@ class Tenant:
 
 
 class TenantRegistry:
-    def __init__(self, settings: Settings, store: MediaStore) -> None:
+    def __init__(self, settings: Settings, store: MediaStore, runner: ComputeRunner) -> None:
         self.settings = settings
         self.store = store
-        self.runner = ComputeRunner()
+        self.runner = runner
+        self.hooks: JobHooks = NoHooks()
+        """Set by the app once its providers exist (before any tenant is made)."""
         self._tenants: dict[str, Tenant] = {}
         self.on_new_tenant: list[Callable[[Tenant], None]] = []
         self.on_drop: list[Callable[[str], None]] = []
@@ -114,7 +141,7 @@ class TenantRegistry:
         name = name or DEFAULT_TENANT
         tenant = self._tenants.get(name)
         if tenant is None:
-            tenant = self._tenants[name] = Tenant(name, self.settings, self.runner, self.store)
+            tenant = self._tenants[name] = Tenant(name, self.settings, self.runner, self.store, self.hooks)
             for hook in self.on_new_tenant:
                 hook(tenant)
         return tenant

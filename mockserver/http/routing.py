@@ -103,6 +103,12 @@ class Provider:
     def restore_job(self, tenant: Tenant, job: Job) -> None:
         """Rebuild what this provider keeps beyond `job`, for a job read back from --data-dir."""
 
+    def job_transition(self, tenant: Tenant, job: Job) -> None:
+        """One of this provider's jobs changed status (started, finished)."""
+
+    def settle_render(self, tenant: Tenant, job: Job) -> None:
+        """One of this provider's jobs finished rendering (its outcome is on `job.compute`)."""
+
     def job_summary(self, tenant: Tenant, job: Job) -> dict[str, Any]:
         """What the dashboard shows of a job beyond the control view: the status word this provider's
         API reports (`provider_status`) and, where it has one, a `title`."""
@@ -162,6 +168,21 @@ class Router:
     def __post_init__(self) -> None:
         for provider in self.providers:
             provider.router = self
+        self._by_name = {provider.name: provider for provider in self.providers}
+        self.emulator.tenants.hooks = self
+
+    def transitioned(self, tenant: Tenant, job: Job) -> None:
+        """JobHooks: hand a job's status change to its provider."""
+        provider = self._by_name.get(job.provider)
+        if provider is not None:
+            provider.job_transition(tenant, job)
+
+    def settled(self, tenant: Tenant, job: Job) -> None:
+        """JobHooks: hand a finished render to its provider, once."""
+        provider = self._by_name.get(job.provider)
+        if provider is not None and not job.compute.settled:
+            job.compute.settled = True
+            provider.settle_render(tenant, job)
 
     def routes(self) -> list[Route]:
         return [route for provider in self.providers for route in provider.routes()]

@@ -19,7 +19,7 @@ from ...http.errors import ApiError
 from ...http.probes import crash_plan
 from ...http.routing import Call
 from .inputs import DecodedAudio, load_audio, load_image
-from .render import render_work
+from .render import render_order
 from .tasks import RenderSpec, SpeechSpec
 from .tasks import init_segment as make_init_segment
 
@@ -126,7 +126,6 @@ def _submit(call: Call, plan: Plan) -> tuple[Job, dict[str, Any]]:
         provider="boson",
         created_at=tenant.clock.now(),
         params={"model": plan.model, "size": f"{plan.width}x{plan.height}"},
-        inputs=plan.inputs,
     )
     fmp4 = tenant.store.path(tenant.name, job.id, ".fmp4")
     fmp4.touch()
@@ -138,8 +137,7 @@ def _submit(call: Call, plan: Plan) -> tuple[Job, dict[str, Any]]:
                       mp4=str(job.files["mp4"]), seed=call.emulator.settings.seed,
                       audio=str(plan.audio.path) if plan.audio else None, tts=plan.tts)
     created = video_json(job)
-    work = render_work(call.emulator, job, spec, crash_plan(call, "render"))
-    pool(call).submit(job, work)  # cannot be full: nothing awaited since the check
+    pool(call).submit(job, render_order(spec, plan.inputs, crash_plan(call, "render")))  # no await since the check
     tenant.jobs[job.id] = job
     return job, created
 

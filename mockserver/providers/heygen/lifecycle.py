@@ -15,7 +15,7 @@ from ...http.probes import crash_plan
 from ...http.routing import Call
 from .catalog import base_url
 from .plan import VideoPlan, fetch_inputs
-from .render import render_work
+from .render import render_order
 from .state import HeyGenState, Video, VideoError, state_of
 from .webhooks import video_finished
 
@@ -30,18 +30,15 @@ DOWNLOAD_FAILED = 40065  # INVALID_VIDEO_INFOS in HeyGen's legacy table
 
 
 def pool_of(emulator: Emulator, tenant: Tenant) -> JobPool:
-    pool = tenant.pool("heygen", concurrency=emulator.settings.heygen_concurrency, queue_limit=QUEUE_LIMIT)
+    return tenant.pool("heygen", concurrency=emulator.settings.heygen_concurrency, queue_limit=QUEUE_LIMIT)
+
+
+def on_transition(emulator: Emulator, tenant: Tenant, job: Job) -> None:
+    """A video that reached `completed` or `failed` charges its quota and sends its webhooks."""
     state = state_of(tenant)
-    if not state.pool_ready:
-        state.pool_ready = True
-
-        def on_transition(job: Job) -> None:
-            video = state.videos.get(job.id)
-            if video is not None and job.status.terminal:
-                finish(emulator, tenant, state, video)
-
-        pool.listeners.append(on_transition)
-    return pool
+    video = state.videos.get(job.id)
+    if video is not None and job.status.terminal:
+        finish(emulator, tenant, state, video)
 
 
 def finish(emulator: Emulator, tenant: Tenant, state: HeyGenState, video: Video) -> None:
@@ -84,18 +81,17 @@ async def _prepare_and_submit(emulator: Emulator, tenant: Tenant, video: Video, 
                               crash: CrashPlan | None) -> None:  # fmt: skip
     state = state_of(tenant)
     try:
-        video.job.inputs = await fetch_inputs(plan, emulator.settings, tenant.store, tenant.name)
+        inputs = await fetch_inputs(plan, emulator.settings, tenant.store, tenant.name)
     except FetchError as exc:
         error = VideoError(DOWNLOAD_FAILED, "Invalid video infos", f"download failed: {exc}")
         fail_before_queueing(tenant, video, error)
         finish(emulator, tenant, state, video)
         return
     pool = pool_of(emulator, tenant)
-    work = render_work(emulator, video, plan, tenant, crash)
     try:
-        pool.submit(video.job, work)
+        pool.submit(video.job, render_order(tenant, video.job, plan, inputs, crash))
     except PoolFull:
-        for path in video.job.inputs:
+        for path in inputs:
             path.unlink(missing_ok=True)
         fail_before_queueing(tenant, video, VideoError(400664, "Video limit exceeded", "too many videos are waiting"))
         finish(emulator, tenant, state, video)

@@ -17,7 +17,8 @@ from ...core.tenants import Tenant
 from ...http.errors import ApiError
 from ...http.routing import Call, ClientProfile, Handler, Provider
 from . import envelopes
-from .lifecycle import restore_video
+from .lifecycle import on_transition, restore_video
+from .render import settle
 from .state import STATUS, state_of
 
 
@@ -42,6 +43,13 @@ class HeyGenProvider(Provider):
 
     def restore_job(self, tenant: Tenant, job: Job) -> None:
         restore_video(tenant, job)
+
+    def job_transition(self, tenant: Tenant, job: Job) -> None:
+        assert self.router is not None
+        on_transition(self.router.emulator, tenant, job)
+
+    def settle_render(self, tenant: Tenant, job: Job) -> None:
+        settle(tenant, job)
 
     def job_summary(self, tenant: Tenant, job: Job) -> dict[str, Any]:
         video = state_of(tenant).videos.get(job.id)

@@ -138,7 +138,6 @@ class HeyGenState:
     deliveries: list[Delivery] = field(default_factory=list)
     remaining_quota: int = INITIAL_QUOTA_SECONDS
     tasks: set[asyncio.Task[Any]] = field(default_factory=set)
-    pool_ready: bool = False
 
     def spawn(self, coro: Any) -> asyncio.Task[Any]:
         """Run `coro` in the background, keeping a reference until it ends."""
