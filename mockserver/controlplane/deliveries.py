@@ -28,12 +28,12 @@ def group_attempts(provider: str, attempts: Iterable[dict[str, Any]]) -> list[di
 
 async def list_webhooks(routes: ControlRoutes, request: Request) -> Response:
     """Endpoints (without their signing secrets) and deliveries of the tenant, for every provider."""
-    tenant = routes.tenant(request)
     endpoints: list[dict[str, Any]] = []
     deliveries: list[dict[str, Any]] = []
-    for provider in routes.router.providers:
-        log = provider.webhook_log(tenant)
-        if log is not None:
-            endpoints += [{"provider": provider.name, **endpoint} for endpoint in log["endpoints"]]
-            deliveries += group_attempts(provider.name, log["attempts"])
+    async with routes.session(request) as tenant:
+        for provider in routes.router.providers:
+            log = provider.webhook_log(tenant)
+            if log is not None:
+                endpoints += [{"provider": provider.name, **endpoint} for endpoint in log["endpoints"]]
+                deliveries += group_attempts(provider.name, log["attempts"])
     return JSONResponse({"endpoints": endpoints, "deliveries": deliveries})

@@ -1,17 +1,16 @@
-"""The request journal: one summary per request, a bounded ring buffer per tenant.
+"""The request journal: one summary per request, a bounded log per tenant.
 
 `JournalMiddleware` wraps the whole app. It records what a client could see (status, latency,
 bytes, how the exchange ended) plus what the emulator knows (operation id, validation problems,
 the fault that fired). Credentials are never recorded: `Authorization` and `X-Api-Key` values are
-replaced by `***`.
+replaced by `***`. Entries are numbered (`seq`) as they are recorded, when the exchange ends; they
+live in the tenant's "journal" log of the state store, so every front-end sees the same journal.
 """
 
 from __future__ import annotations
 
-import itertools
 import json
 import time
-from collections import deque
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -19,7 +18,7 @@ from typing import Any
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ..core.emulator import Emulator
-from ..core.tenants import TenantSlot
+from ..core.state import RecordLog
 from ..http.names import CONTROL_PREFIX, TENANT_HEADER
 from ..http.notes import notes_of
 
@@ -31,7 +30,6 @@ SECRET_HEADERS = {"authorization", "x-api-key", "proxy-authorization", "cookie"}
 
 @dataclass
 class JournalEntry:
-    seq: int
     tenant: str
     request_id: str
     method: str
@@ -55,53 +53,38 @@ class JournalEntry:
     response_text: str | None = None
     """A JSON or text response body up to 16 KiB (None for media, larger or cut bodies)."""
     clock: float = 0.0
-    """The tenant's emulated time when the request arrived."""
+    """The tenant's emulated time when the request reached its handler (arrival time if none)."""
     wall: float = 0.0
+    seq: int = 0
+    """Set by the log as the entry is recorded."""
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
-
-    def brief(self) -> dict[str, Any]:
-        """The entry without headers and bodies (what a list of many entries needs)."""
-        data = self.to_json()
-        for heavy in BRIEF_OMITS:
-            del data[heavy]
-        return data
 
 
 BRIEF_OMITS = ("request_headers", "request_json", "response_headers", "response_text")
 
 
-class Journal:
-    """One tenant's most recent requests (numbered on arrival; `select` returns them in that order)."""
-
-    def __init__(self, size: int = 1000) -> None:
-        self.entries: deque[JournalEntry] = deque(maxlen=size)
-        self._seq = itertools.count(1)
-
-    def next_seq(self) -> int:
-        return next(self._seq)
-
-    def record(self, entry: JournalEntry) -> None:
-        self.entries.append(entry)
-
-    def clear(self) -> None:
-        self.entries.clear()
-
-    def select(
-        self, *, operation_id: str | None = None, status: int | None = None, fault: str | None = None
-    ) -> list[JournalEntry]:
-        return [
-            entry
-            for entry in sorted(self.entries, key=lambda e: e.seq)
-            if (operation_id is None or entry.operation_id == operation_id)
-            and (status is None or entry.status == status)
-            and (fault is None or entry.fault == fault)
-        ]
+def brief(entry: dict[str, Any]) -> dict[str, Any]:
+    """An entry without headers and bodies (what a list of many entries needs)."""
+    return {key: value for key, value in entry.items() if key not in BRIEF_OMITS}
 
 
-JOURNAL: TenantSlot[Journal] = TenantSlot("journal", lambda tenant: Journal(tenant.settings.journal_size))
-"""Each tenant's journal."""
+def journal_of(emulator: Emulator, tenant: str) -> RecordLog:
+    """A tenant's journal, in the state store."""
+    return emulator.tenants.log(tenant, "journal", emulator.settings.journal_size)
+
+
+async def select(journal: RecordLog, *, operation_id: str | None = None, status: int | None = None,
+                 fault: str | None = None) -> list[dict[str, Any]]:  # fmt: skip
+    """The entries matching every given filter, in `seq` order."""
+    return [
+        entry
+        for entry in sorted(await journal.items(), key=lambda e: int(e.get("seq", 0)))
+        if (operation_id is None or entry.get("operation_id") == operation_id)
+        and (status is None or entry.get("status") == status)
+        and (fault is None or entry.get("fault") == fault)
+    ]
 
 
 def _headers(raw: Iterable[tuple[bytes, bytes]]) -> dict[str, str]:
@@ -133,11 +116,9 @@ class JournalMiddleware:
         notes.connection = getattr(receive, "__self__", None)
         headers = _headers(scope["headers"])
         tenant_name = headers.get(TENANT_HEADER.lower()) or "default"
-        tenant = self.emulator.tenants.get(tenant_name)
-        journal = JOURNAL.of(tenant)
+        journal = journal_of(self.emulator, tenant_name)
         started = time.monotonic()
-        seq = journal.next_seq()
-        arrived_clock, arrived_wall = tenant.clock.now(), time.time()
+        arrived_wall = time.time()
         body = bytearray()
         body_complete = False
         disconnected = False
@@ -190,9 +171,8 @@ class JournalMiddleware:
                     request_json = json.loads(body)
                 except (ValueError, RecursionError):  # RecursionError: hostile, deeply nested JSON
                     request_json = None
-            journal.record(
+            journal.append(
                 JournalEntry(
-                    seq=seq,
                     tenant=tenant_name,
                     request_id=notes.request_id,
                     method=scope["method"],
@@ -212,9 +192,9 @@ class JournalMiddleware:
                     response_headers=response_headers,
                     response_text=None if response_body is None or outcome != "completed"
                     else response_body.decode("utf-8", "replace"),
-                    clock=arrived_clock,
+                    clock=arrived_wall if notes.clock is None else notes.clock,
                     wall=arrived_wall,
-                )
+                ).to_json()
             )
 
         # Network faults call it before closing the connection, so the entry exists by the time

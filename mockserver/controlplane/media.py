@@ -87,42 +87,44 @@ class JobMedia:
         self.control = routes
         self.providers = {provider.name: provider for provider in routes.router.providers}
 
-    def job(self, request: Request) -> tuple[Tenant, Job | None]:
-        tenant = self.control.tenant(request)
-        return tenant, tenant.jobs.get(request.path_params["job_id"])
-
     def status_word(self, tenant: Tenant, job: Job) -> str:
         provider = self.providers.get(job.provider)
         return str(provider.job_summary(tenant, job)["provider_status"]) if provider else job.status.value
 
     async def list_jobs(self, request: Request) -> Response:
-        tenant = self.control.tenant(request)
-        tenant.refresh()
-        jobs = [job_view(tenant, job, self.providers.get(job.provider)) for job in tenant.jobs.values()]
-        return JSONResponse({"tenant": tenant.name, "jobs": jobs})
+        async with self.control.session(request, all_jobs=True) as tenant:
+            tenant.refresh()
+            jobs = [job_view(tenant, job, self.providers.get(job.provider)) for job in tenant.jobs.values()]
+            return JSONResponse({"tenant": tenant.name, "jobs": jobs})
 
     async def video(self, request: Request) -> Response:
-        tenant, job = self.job(request)
-        if job is None:
-            return _not_found(f"No job {request.path_params['job_id']!r} in tenant {tenant.name!r}.")
-        tenant.refresh()
-        path = video_file(job, self.providers.get(job.provider))
-        if path is None:
-            why = "its media are no longer stored" if job.params.get(EVICTED_KEY) else \
-                f"it is {self.status_word(tenant, job)}, not completed"
-            return _conflict(f"Job {job.id!r} has no video: {why}.")
-        return FileResponse(path, media_type="video/mp4", filename=f"{job.id}.mp4", content_disposition_type="inline",
+        job_id = request.path_params["job_id"]
+        async with self.control.session(request, jobs=[job_id]) as tenant:
+            job = tenant.jobs.get(job_id)
+            if job is None:
+                return _not_found(f"No job {job_id!r} in tenant {tenant.name!r}.")
+            tenant.refresh()
+            path = video_file(job, self.providers.get(job.provider))
+            if path is None:
+                why = "its media are no longer stored" if job.params.get(EVICTED_KEY) else \
+                    f"it is {self.status_word(tenant, job)}, not completed"
+                return _conflict(f"Job {job.id!r} has no video: {why}.")
+        return FileResponse(path, media_type="video/mp4", filename=f"{job_id}.mp4", content_disposition_type="inline",
                             headers={"Cache-Control": "no-cache"})
 
     async def thumbnail(self, request: Request) -> Response:
-        tenant, job = self.job(request)
-        if job is None:
-            return _not_found(f"No job {request.path_params['job_id']!r} in tenant {tenant.name!r}.")
-        tenant.refresh()
-        made = stored(job, THUMBNAIL_FILE)
+        job_id = request.path_params["job_id"]
+        async with self.control.session(request, jobs=[job_id]) as tenant:
+            job = tenant.jobs.get(job_id)
+            if job is None:
+                return _not_found(f"No job {job_id!r} in tenant {tenant.name!r}.")
+            tenant.refresh()
+            made = stored(job, THUMBNAIL_FILE)
+            source: Path | bytes | None = made or video_file(job, self.providers.get(job.provider)) \
+                or first_fragment(job)
+            status = self.status_word(tenant, job)
         if made is not None:
             return FileResponse(made, media_type="image/jpeg", headers={"Cache-Control": "no-cache"})
-        source: Path | bytes | None = video_file(job, self.providers.get(job.provider)) or first_fragment(job)
         jpeg = None
         if source is not None:
             try:  # decoding happens in a worker process, like every decode
@@ -130,18 +132,21 @@ class JobMedia:
             except (TaskFailed, WorkerDied):
                 jpeg = None
         if jpeg is None:
-            return _conflict(f"Job {job.id!r} has no frame yet (it is {self.status_word(tenant, job)}).")
+            return _conflict(f"Job {job_id!r} has no frame yet (it is {status}).")
         return Response(jpeg, media_type="image/jpeg", headers={"Cache-Control": "no-cache"})
 
     async def live(self, request: Request) -> Response:
-        tenant, job = self.job(request)
-        if job is None:
-            return _not_found(f"No job {request.path_params['job_id']!r} in tenant {tenant.name!r}.")
-        if not has_live(job):
-            return _conflict(f"Job {job.id!r} has no fragmented MP4 to follow (only Boson renders stream; "
-                             "seeded and restored jobs have none).")
-        return StreamingResponse(released_fragments(job, tenant), media_type="video/mp4",
-                                 headers={"Cache-Control": "no-store", "X-Video-Id": job.id})
+        job_id = request.path_params["job_id"]
+        async with self.control.session(request, jobs=[job_id]) as tenant:
+            job = tenant.jobs.get(job_id)
+            if job is None:
+                return _not_found(f"No job {job_id!r} in tenant {tenant.name!r}.")
+            if not has_live(job):
+                return _conflict(f"Job {job.id!r} has no fragmented MP4 to follow (only Boson renders stream; "
+                                 "seeded and restored jobs have none).")
+            live = self.control.emulator.tenants.live(tenant, job_id)
+        return StreamingResponse(released_fragments(live), media_type="video/mp4",
+                                 headers={"Cache-Control": "no-store", "X-Video-Id": job_id})
 
     def routes(self) -> list[BaseRoute]:
         table = [

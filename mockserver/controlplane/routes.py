@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
+from contextlib import AbstractAsyncContextManager
 from importlib import metadata
 from typing import Any
 
@@ -10,7 +11,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from ..core.emulator import Emulator
+from ..core.emulator import FAILURES_KEPT, Emulator
 from ..core.pacing import Pacing
 from ..core.settings import parse_pace
 from ..core.tenants import Tenant
@@ -19,7 +20,7 @@ from ..http.routing import Router
 from . import state
 from .bodies import RuleError, read_json
 from .faults import FAULTS
-from .journal import JOURNAL
+from .journal import brief, journal_of, select
 
 Endpoint = Callable[[Request], Awaitable[Response]]
 
@@ -49,8 +50,10 @@ class ControlRoutes:
     def tenant_name(self, request: Request) -> str:
         return request.query_params.get("tenant") or request.headers.get(TENANT_HEADER) or "default"
 
-    def tenant(self, request: Request) -> Tenant:
-        return self.emulator.tenants.get(self.tenant_name(request))
+    def session(self, request: Request, *, jobs: Iterable[str] = (),
+                all_jobs: bool = False) -> AbstractAsyncContextManager[Tenant]:  # fmt: skip
+        """A session of the request's tenant (see `Tenants.session`)."""
+        return self.emulator.tenants.session(self.tenant_name(request), jobs=jobs, all_jobs=all_jobs)
 
     @staticmethod
     def refusing(handler: Endpoint) -> Endpoint:
@@ -73,7 +76,8 @@ class ControlRoutes:
             "capabilities": ["tenants", "faults", "network_faults", "clock", "polls", "journal", "state", "dashboard",
                              "fmp4_streaming", *(f"provider:{name}" for name in names)],
             "pace": str(self.emulator.settings.pace),
-            "tenants": len(self.emulator.tenants.names()),
+            "tenants": len(await self.emulator.tenants.names()),
+            "state": "redis" if self.emulator.tenants.shared else "embedded",
             "workers": self.emulator.workers.stats(),
         })
 
@@ -89,50 +93,46 @@ class ControlRoutes:
         return JSONResponse({"routes": out})
 
     async def tenants(self, request: Request) -> Response:
-        return JSONResponse({"tenants": self.emulator.tenants.names()})
+        return JSONResponse({"tenants": await self.emulator.tenants.names()})
 
     async def drop_tenant(self, request: Request) -> Response:
         name = request.path_params["tenant_id"]
-        existed = name in self.emulator.tenants.names()
-        self.emulator.tenants.drop(name)
+        existed = await self.emulator.tenants.exists(name)
+        await self.emulator.tenants.drop(name)
         return JSONResponse({"dropped": name, "existed": existed})
 
     async def reset(self, request: Request) -> Response:
         body = await read_json(request, "reset")
-        if body.get("all"):
-            names = self.emulator.tenants.names()
-            for name in names:
-                self.emulator.tenants.drop(name)
-            self.emulator.failures.clear()
-            self.emulator.tenants.runner.errors.clear()
-            return JSONResponse({"reset": names})
-        name = self.tenant_name(request)
-        self.emulator.tenants.drop(name)
-        return JSONResponse({"reset": [name]})
+        names = await self.emulator.tenants.names() if body.get("all") else [self.tenant_name(request)]
+        for name in names:
+            await self.emulator.tenants.drop(name)
+        return JSONResponse({"reset": names})
 
     # --- state ----------------------------------------------------------------------------------
 
     async def get_state(self, request: Request) -> Response:
-        tenant = self.tenant(request)
-        tenant.refresh()
-        return JSONResponse(state.describe(tenant))
+        async with self.session(request, all_jobs=True) as tenant:
+            tenant.refresh()
+            return JSONResponse(state.describe(tenant))
 
     async def post_state(self, request: Request) -> Response:
         body = await read_json(request, "seedState")
         providers = {provider.name: provider for provider in self.router.providers}
-        return JSONResponse(state.seed(self.tenant(request), body, providers), status_code=201)
+        named = [str(job["id"]) for job in body.get("jobs") or [] if job.get("id")]
+        async with self.session(request, jobs=named) as tenant:
+            return JSONResponse(state.seed(tenant, body, providers), status_code=201)
 
     async def failures(self, request: Request) -> Response:
         name = self.tenant_name(request)
-        found = [{"where": f.where, "traceback": f.traceback} for f in self.emulator.failures if f.tenant == name]
-        found += [{"where": "render", "traceback": tb} for tenant, tb in self.emulator.tenants.runner.errors
-                  if tenant == name]
-        return JSONResponse({"tenant": name, "failures": found})
+        found = await self.emulator.tenants.log(name, "failures", FAILURES_KEPT).items()
+        return JSONResponse({"tenant": name, "failures": [{"where": f["where"], "traceback": f["traceback"]}
+                                                          for f in found]})
 
     # --- faults ---------------------------------------------------------------------------------
 
     async def list_faults(self, request: Request) -> Response:
-        return JSONResponse({"rules": [rule.describe() for rule in FAULTS.of(self.tenant(request)).rules]})
+        async with self.session(request) as tenant:
+            return JSONResponse({"rules": [rule.describe() for rule in FAULTS.of(tenant).rules]})
 
     async def add_faults(self, request: Request) -> Response:
         # The spec's oneOf (a rule, a list, or {rules}) would hide which field of which rule is wrong:
@@ -141,26 +141,29 @@ class ControlRoutes:
         raws: Any = body if isinstance(body, list) else body.get("rules", [body]) if isinstance(body, dict) else None
         if not isinstance(raws, list) or not raws:
             raise RuleError("send one rule, a list of rules, or {rules: [...]}.")
-        book = FAULTS.of(self.tenant(request))
         known = self.router.operations()
-        added = []
-        try:
-            for index, raw in enumerate(raws):
-                added.append(book.add(raw, known, where=f"rules[{index}]" if len(raws) > 1 else ""))
-        except RuleError:
-            for rule in added:
-                book.remove(rule.id)
-            raise
-        return JSONResponse({"rules": [rule.describe() for rule in added]}, status_code=201)
+        async with self.session(request) as tenant:
+            book = FAULTS.of(tenant)
+            added = []
+            try:
+                for index, raw in enumerate(raws):
+                    added.append(book.add(raw, known, where=f"rules[{index}]" if len(raws) > 1 else ""))
+            except RuleError:
+                for rule in added:
+                    book.remove(rule.id)
+                raise
+            return JSONResponse({"rules": [rule.describe() for rule in added]}, status_code=201)
 
     async def clear_faults(self, request: Request) -> Response:
-        FAULTS.of(self.tenant(request)).clear()
+        async with self.session(request) as tenant:
+            FAULTS.of(tenant).clear()
         return JSONResponse({"rules": []})
 
     async def delete_fault(self, request: Request) -> Response:
         rule_id = request.path_params["rule_id"]
-        if not FAULTS.of(self.tenant(request)).remove(rule_id):
-            return error(404, "not_found", f"No fault rule {rule_id!r} in this tenant.")
+        async with self.session(request) as tenant:
+            if not FAULTS.of(tenant).remove(rule_id):
+                return error(404, "not_found", f"No fault rule {rule_id!r} in this tenant.")
         return JSONResponse({"removed": rule_id})
 
     # --- clock ----------------------------------------------------------------------------------
@@ -169,11 +172,15 @@ class ControlRoutes:
         return {**tenant.clock.describe(), "pace": tenant.pacing.describe(), "polls": tenant.polls_to_complete}
 
     async def get_clock(self, request: Request) -> Response:
-        return JSONResponse(self.clock_json(self.tenant(request)))
+        async with self.session(request) as tenant:
+            return JSONResponse(self.clock_json(tenant))
 
     async def post_clock(self, request: Request) -> Response:
         body = await read_json(request, "setClock")
-        tenant = self.tenant(request)
+        async with self.session(request) as tenant:
+            return JSONResponse(self.set_clock(tenant, body))
+
+    def set_clock(self, tenant: Tenant, body: dict[str, Any]) -> dict[str, Any]:
         if body.get("pace") is not None:
             tenant.set_pacing(Pacing(parse_pace(body["pace"])))
         if "polls" in body:
@@ -186,7 +193,7 @@ class ControlRoutes:
         if body.get("advance"):
             tenant.clock.advance(float(body["advance"]))
         tenant.refresh()
-        return JSONResponse(self.clock_json(tenant))
+        return self.clock_json(tenant)
 
     # --- journal --------------------------------------------------------------------------------
 
@@ -198,24 +205,21 @@ class ControlRoutes:
         limit = query.get("limit")
         if limit is not None and not limit.isdigit():
             raise RuleError("'limit' must be an integer >= 0.")
-        names = self.emulator.tenants.names() if query.get("tenant") == "*" else [self.tenant_name(request)]
+        names = await self.emulator.tenants.names() if query.get("tenant") == "*" else [self.tenant_name(request)]
         entries = []
         for name in names:
-            entries += JOURNAL.of(self.emulator.tenants.get(name)).select(
-                operation_id=query.get("operation_id"),
-                status=int(status) if status else None,
-                fault=query.get("fault"),
-            )
+            entries += await select(journal_of(self.emulator, name), operation_id=query.get("operation_id"),
+                                    status=int(status) if status else None, fault=query.get("fault"))
         seq = query.get("seq")
         if seq is not None:
-            entries = [entry for entry in entries if str(entry.seq) == seq]
+            entries = [entry for entry in entries if str(entry.get("seq")) == seq]
         if limit is not None:
             entries = entries[-int(limit):] if int(limit) else []
-        brief = query.get("brief") in ("1", "true")
-        return JSONResponse({"entries": [entry.brief() if brief else entry.to_json() for entry in entries]})
+        short = query.get("brief") in ("1", "true")
+        return JSONResponse({"entries": [brief(entry) if short else entry for entry in entries]})
 
     async def clear_journal(self, request: Request) -> Response:
-        JOURNAL.of(self.tenant(request)).clear()
+        await journal_of(self.emulator, self.tenant_name(request)).clear()
         return JSONResponse({"entries": []})
 
     def route_table(self) -> list[BaseRoute]:

@@ -7,7 +7,7 @@ from starlette.responses import JSONResponse, Response
 
 from ..core.matching import check_called, differences, summary
 from .bodies import RuleError, read_json
-from .journal import JOURNAL
+from .journal import journal_of, select
 from .routes import ControlRoutes
 
 
@@ -17,10 +17,10 @@ async def verify(routes: ControlRoutes, request: Request) -> Response:
     op, times, where = body["operation_id"], body.get("times"), body.get("where") or None
     if op not in routes.router.operations():
         raise RuleError(f"unknown operation_id {op!r}; GET /_emulator/routes lists them.")
-    tenant = routes.tenant(request)
-    entries = [entry.to_json() for entry in JOURNAL.of(tenant).select()]
+    name = routes.tenant_name(request)
+    entries = await select(journal_of(routes.emulator, name))
     try:
-        matched = check_called(entries, op, times=times, where=where, tenant=tenant.name)
+        matched = check_called(entries, op, times=times, where=where, tenant=name)
         message = None
     except AssertionError as failure:
         matched = [entry for entry in entries if entry.get("operation_id") == op and not differences(entry, where)]

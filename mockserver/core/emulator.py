@@ -3,69 +3,82 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+import logging
+from collections.abc import Coroutine, Mapping, Sequence
+from typing import Any
 
 from .jobs import ComputeRunner
 from .persistence import Persistence, Restorer
 from .retention import Retention
 from .settings import Settings
+from .state import EmbeddedTenants, Tenants
 from .storage import MediaStore
-from .tenants import Tenant, TenantRegistry
 from .workers import Workers
 
+log = logging.getLogger("avatar_emulator")
+
 TICK_SECONDS = 0.05
-
-
-@dataclass
-class Failure:
-    """An unexpected exception inside the emulator, kept for the test harness to re-raise."""
-
-    tenant: str
-    where: str
-    traceback: str
+FAILURES_KEPT = 100
 
 
 class Emulator:
-    """Settings, the media store, the tenants, the worker processes, persistence and retention, and
-    the failures seen. `worker_modules` are imported once by the workers' fork server (the modules
-    that hold the tasks the providers send)."""
+    """Settings, the media store, the tenants (embedded, or shared through Redis), the worker
+    processes, persistence and retention, and the failures seen. `worker_modules` are imported
+    once by the workers' fork server (the modules that hold the tasks the providers send)."""
 
     def __init__(self, settings: Settings, *, worker_modules: Sequence[str] = ()) -> None:
         self.settings = settings
         self.workers = Workers(settings, worker_modules)
         self.store = MediaStore(settings.data_dir)
-        self.tenants = TenantRegistry(settings, self.store, ComputeRunner(self.workers.render))
-        self.failures: list[Failure] = []
+        runner = ComputeRunner(self.workers.render, on_bug=self.record_failure)
+        self.tenants: Tenants = EmbeddedTenants(settings, self.store, runner)
         self.persistence = Persistence(settings.data_dir) if settings.data_dir is not None else None
-        self.retention = Retention(
-            self.tenants, retain_seconds=settings.retain_seconds, max_bytes=settings.max_media_bytes
-        )
+        self.retention: Retention | None = None
+        self._background: set[asyncio.Task[Any]] = set()
+        if isinstance(self.tenants, EmbeddedTenants):
+            self.retention = Retention(
+                self.tenants, retain_seconds=settings.retain_seconds, max_bytes=settings.max_media_bytes
+            )
 
     def restore(self, restorers: Mapping[str, Restorer]) -> int:
         """With a data dir: read the stored jobs back (each provider's restorer rebuilds what it keeps
         beyond the job) and persist every later change. Returns how many jobs came back."""
-        if self.persistence is None:
+        if self.persistence is None or not isinstance(self.tenants, EmbeddedTenants):
             return 0
         return self.persistence.attach(self.tenants, restorers)
 
-    def tenant(self, name: str | None) -> Tenant:
-        return self.tenants.get(name)
+    def spawn(self, coro: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
+        """Run `coro` in the background (webhook deliveries, input downloads), keeping a reference."""
+        task = asyncio.get_running_loop().create_task(coro)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+        return task
 
     def record_failure(self, tenant: str, where: str, traceback: str) -> None:
-        self.failures.append(Failure(tenant, where, traceback))
+        """An unexpected exception inside the emulator: kept for the test harness to re-raise."""
+        self.tenants.log(tenant, "failures", FAILURES_KEPT).append({"where": where, "traceback": traceback})
 
     async def tick(self) -> None:
         """Advance every tenant's jobs to its clock and sweep retention, forever (a background task)."""
         while True:
             await asyncio.sleep(TICK_SECONDS)
-            self.tenants.refresh_all()
-            self.retention.maybe_sweep()
+            try:
+                await self.tenants.refresh_all()
+            except Exception:  # the tick must outlive any one failure
+                log.exception("refreshing the tenants failed")
+            if self.retention is not None:
+                self.retention.maybe_sweep()
 
     def close(self) -> None:
+        for task in list(self._background):
+            task.cancel()
         self.tenants.close()
         self.workers.close()
-        self.retention.unlink_due(force=True)
+        if self.retention is not None:
+            self.retention.unlink_due(force=True)
         self.store.close()
         if self.persistence is not None:
             self.persistence.close()
+
+    def describe(self) -> dict[str, Any]:
+        return {"state": "redis" if self.tenants.shared else "embedded", "workers": self.workers.stats()}

@@ -160,10 +160,10 @@ class ComputeRunner:
     """Runs started jobs' renders in this process's render worker pool (as tasks on the server's
     loop; the pool bounds the machine's real render capacity)."""
 
-    def __init__(self, workers: WorkerPool) -> None:
+    def __init__(self, workers: WorkerPool, *, on_bug: Callable[[str, str, str], None] | None = None) -> None:
         self.workers = workers
-        self.errors: list[tuple[str, str]] = []
-        """(tenant, traceback) of unexpected exceptions in renders, for the test harness to re-raise."""
+        self.on_bug = on_bug
+        """Hears (tenant, where, traceback) of unexpected exceptions in renders (an emulator bug)."""
         self._tasks: set[asyncio.Task[None]] = set()
 
     def start(self, ctx: JobContext, order: RenderOrder, done: Callable[[], None], settle: Settle) -> None:
@@ -178,8 +178,8 @@ class ComputeRunner:
             except BaseException as exc:
                 outcome = exc
             bug = record_outcome(job, outcome, result)
-            if bug is not None:
-                self.errors.append((job.tenant, bug))
+            if bug is not None and self.on_bug is not None:
+                self.on_bug(job.tenant, "render", bug)
             if job.fragments is not None and not job.fragments.closed:
                 job.fragments.close(complete=job.compute.error is None)
             for path in order.inputs:

@@ -19,7 +19,8 @@ from typing import TYPE_CHECKING, Any
 from .jobs import Job, JobStatus
 
 if TYPE_CHECKING:
-    from .tenants import Tenant, TenantRegistry
+    from .state import EmbeddedTenants
+    from .tenants import Tenant
 
 log = logging.getLogger("avatar_emulator")
 
@@ -161,7 +162,7 @@ class Persistence:
 
     # --- wiring --------------------------------------------------------------------------------
 
-    def attach(self, tenants: TenantRegistry, restorers: Mapping[str, Restorer]) -> int:
+    def attach(self, tenants: EmbeddedTenants, restorers: Mapping[str, Restorer]) -> int:
         """Restore the stored jobs into `tenants` and persist every later create and transition.
 
         `restorers` maps a provider's name to its restorer. Returns how many jobs were restored.

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from .jobs import Job
 
 if TYPE_CHECKING:
-    from .tenants import TenantRegistry
+    from .state import EmbeddedTenants
 
 log = logging.getLogger("avatar_emulator")
 
@@ -47,7 +47,7 @@ def _size(job: Job) -> int:
 class Retention:
     """Evicts finished jobs' media older than `retain_seconds` or beyond `max_bytes` in total."""
 
-    def __init__(self, tenants: TenantRegistry, *, retain_seconds: float | None, max_bytes: int | None) -> None:
+    def __init__(self, tenants: EmbeddedTenants, *, retain_seconds: float | None, max_bytes: int | None) -> None:
         self.tenants = tenants
         self.retain_seconds = retain_seconds
         self.max_bytes = max_bytes
@@ -78,7 +78,7 @@ class Retention:
         self.unlink_due()
         now = time.time() if now is None else now
         live: set[tuple[str, str]] = set()
-        for name in self.tenants.names():
+        for name in self.tenants.tenant_names():
             for job in list(self.tenants.get(name).jobs.values()):
                 if not job.status.terminal or not job.files or job.params.get(EVICTED_KEY):
                     continue

@@ -17,8 +17,6 @@ from .seeds import SeededCatalog
 from .settings import Settings
 from .storage import MediaStore
 
-DEFAULT_TENANT = "default"
-
 T = TypeVar("T")
 
 
@@ -124,44 +122,3 @@ class Tenant:
     def close(self) -> None:
         for pool in self.pools.values():
             pool.cancel_all()
-
-
-class TenantRegistry:
-    def __init__(self, settings: Settings, store: MediaStore, runner: ComputeRunner) -> None:
-        self.settings = settings
-        self.store = store
-        self.runner = runner
-        self.hooks: JobHooks = NoHooks()
-        """Set by the app once its providers exist (before any tenant is made)."""
-        self._tenants: dict[str, Tenant] = {}
-        self.on_new_tenant: list[Callable[[Tenant], None]] = []
-        self.on_drop: list[Callable[[str], None]] = []
-
-    def get(self, name: str | None) -> Tenant:
-        name = name or DEFAULT_TENANT
-        tenant = self._tenants.get(name)
-        if tenant is None:
-            tenant = self._tenants[name] = Tenant(name, self.settings, self.runner, self.store, self.hooks)
-            for hook in self.on_new_tenant:
-                hook(tenant)
-        return tenant
-
-    def names(self) -> list[str]:
-        return list(self._tenants)
-
-    def drop(self, name: str) -> None:
-        tenant = self._tenants.pop(name, None)
-        if tenant is not None:
-            tenant.close()
-            self.store.drop_tenant(name)
-        for hook in self.on_drop:
-            hook(name)
-
-    def refresh_all(self) -> None:
-        for tenant in list(self._tenants.values()):
-            tenant.refresh()
-
-    def close(self) -> None:
-        for tenant in self._tenants.values():
-            tenant.close()
-        self.runner.shutdown()

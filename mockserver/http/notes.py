@@ -23,6 +23,8 @@ class RequestNotes:
     """Why the request was refused (validation problems, or the error's message)."""
     fault: str | None = None
     """The id of the fault rule that fired on this request."""
+    clock: float | None = None
+    """The tenant's emulated time when the request reached its handler."""
     worker_crash: str | None = None
     """A `worker_crash` fault asked the worker serving this request to die at "probe" or "render"."""
     connection: Any = None

@@ -29,6 +29,8 @@ from .spec import Operation, Spec
 log = logging.getLogger("avatar_emulator")
 
 Handler = Callable[["Call"], Awaitable[Response]]
+TenantOf = Callable[[Request], "str | None"]
+"""Which tenant a request acts on: by default the one its `X-Emulator-Tenant` header names."""
 CallHook = Callable[["Call", Handler], Awaitable[Response]]
 """Runs around a provider call: return `await respond(call)` to let it through, or answer instead."""
 
@@ -37,12 +39,13 @@ class Call:
     """One request as a handler sees it: the request, its operation, provider, tenant and emulator."""
 
     def __init__(self, request: Request, op: Operation, provider: Provider, emulator: Emulator,
-                 notes: RequestNotes) -> None:  # fmt: skip
+                 notes: RequestNotes, tenant: Tenant) -> None:  # fmt: skip
         self.request = request
         self.op = op
         self.provider = provider
         self.emulator = emulator
-        self.tenant: Tenant = emulator.tenant(tenant_of(request.headers))
+        self.tenant = tenant
+        """The request's tenant, in the session its call runs in."""
         self.notes = notes
         self.api_key: str | None = None
 
@@ -124,7 +127,12 @@ class Provider:
         allowed = call.emulator.settings.api_keys
         return bool(key) and (not allowed or any(hmac.compare_digest(key.encode(), k.encode()) for k in allowed))
 
-    def route(self, op_id: str, handler: Handler, *, authenticated: bool = True) -> Route:
+    def route(self, op_id: str, handler: Handler, *, authenticated: bool = True, all_jobs: bool = False,
+              tenant_of_request: TenantOf | None = None) -> Route:
+        """Bind `handler` to an operation. It runs in a session of the request's tenant holding the
+        tenant's running and queued jobs and the jobs the request names (path parameters, `video_id`),
+        or every job with `all_jobs`. `tenant_of_request` picks another tenant than the header's; a
+        tenant it names that does not exist answers 404."""
         op = self.spec.operations[op_id]
 
         async def respond(call: Call) -> Response:
@@ -141,9 +149,17 @@ class Provider:
             notes.operation_id, notes.provider = op.id, self.name
             router = self.router
             assert router is not None, "a provider serves only once a Router holds it"
+            tenants = router.emulator.tenants
             try:
-                call = Call(request, op, self, router.emulator, notes)
-                return await router.run(call, respond)
+                if tenant_of_request is None:
+                    name: str | None = tenant_of(request.headers)
+                else:
+                    name = tenant_of_request(request)
+                    if name is None or not await tenants.exists(name):
+                        return self.error_response(ApiError(404, "not_found", "No such file."))
+                async with tenants.session(name, jobs=named_jobs(request), all_jobs=all_jobs) as tenant:
+                    notes.clock = tenant.clock.now()
+                    return await router.run(Call(request, op, self, router.emulator, notes, tenant), respond)
             except Exception as exc:
                 router.emulator.record_failure(
                     tenant_of(request.headers), f"{request.method} {request.url.path}", traceback.format_exc()
@@ -155,6 +171,13 @@ class Provider:
 
         endpoint.__name__ = op.id
         return Route(op.path, endpoint, methods=[op.method], name=f"{self.name}:{op.id}")
+
+
+def named_jobs(request: Request) -> list[str]:
+    """The job ids a request may name: its path parameters and a `video_id` query parameter."""
+    named = [str(value) for value in request.path_params.values()]
+    video_id = request.query_params.get("video_id")
+    return [*named, video_id] if video_id else named
 
 
 @dataclass

@@ -154,7 +154,8 @@ async def stream_video(call: Call) -> Response:
     init = await init_segment(call, plan.width, plan.height)
     job, _ = _submit(call, plan)
     # The init segment leaves at once, before the render is even scheduled: it depends on the size only.
-    return StreamingResponse(released_fragments(job, call.tenant, sent_init=init), media_type="video/mp4",
+    live = call.emulator.tenants.live(call.tenant, job.id)
+    return StreamingResponse(released_fragments(live, sent_init=init), media_type="video/mp4",
                              headers={"X-Video-Id": job.id})
 
 

@@ -5,6 +5,7 @@ plan's concurrency (`--heygen-concurrency`), `processing` while it renders, then
 from __future__ import annotations
 
 import math
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ...core.jobs import Job, JobPool, JobStatus, PoolFull
@@ -73,34 +74,44 @@ def start_video(call: Call, plan: VideoPlan, *, legacy: bool = False) -> Video:
     job.params = video_params(video)
     tenant.jobs[job.id] = job  # with --data-dir this writes the job, params included
     state.videos[job.id] = video
-    state.spawn(_prepare_and_submit(emulator, tenant, video, plan, crash_plan(call, "render")))
+    emulator.spawn(_prepare_and_submit(emulator, tenant.name, job.id, plan, crash_plan(call, "render")))
     return video
 
 
-async def _prepare_and_submit(emulator: Emulator, tenant: Tenant, video: Video, plan: VideoPlan,
+async def _prepare_and_submit(emulator: Emulator, tenant_name: str, video_id: str, plan: VideoPlan,
                               crash: CrashPlan | None) -> None:  # fmt: skip
-    state = state_of(tenant)
+    """Download the video's URL inputs (outside any session), then queue it (in one)."""
+    tenants = emulator.tenants
+    failure: VideoError | None = None
+    inputs: list[Path] = []
     try:
-        inputs = await fetch_inputs(plan, emulator.settings, tenant.store, tenant.name)
+        inputs = await fetch_inputs(plan, emulator.settings, tenants.store, tenant_name)
     except FetchError as exc:
-        error = VideoError(DOWNLOAD_FAILED, "Invalid video infos", f"download failed: {exc}")
-        fail_before_queueing(tenant, video, error)
-        finish(emulator, tenant, state, video)
-        return
-    pool = pool_of(emulator, tenant)
-    try:
-        pool.submit(video.job, render_order(tenant, video.job, plan, inputs, crash))
-    except PoolFull:
+        failure = VideoError(DOWNLOAD_FAILED, "Invalid video infos", f"download failed: {exc}")
+    if not await tenants.exists(tenant_name):
+        return  # dropped meanwhile
+    async with tenants.session(tenant_name, jobs=[video_id]) as tenant:
+        state = state_of(tenant)
+        video = state.videos.get(video_id)
+        if video is None:  # deleted meanwhile
+            return
+        if failure is None:
+            try:
+                pool_of(emulator, tenant).submit(video.job, render_order(tenant, video.job, plan, inputs, crash))
+            except PoolFull:
+                failure = VideoError(400664, "Video limit exceeded", "too many videos are waiting")
+            else:
+                video.submitted = True
+                return
         for path in inputs:
             path.unlink(missing_ok=True)
-        fail_before_queueing(tenant, video, VideoError(400664, "Video limit exceeded", "too many videos are waiting"))
+        fail_before_queueing(tenant, video, failure)
         finish(emulator, tenant, state, video)
-        return
-    video.submitted = True
 
 
 VIDEO_FIELDS = ("created_at", "base_url", "title", "callback_id", "callback_url", "test", "caption_file",
                 "caption_video", "legacy")  # fmt: skip
+"""What a Video knows beyond its Job, kept in `job.params` (submitted and notified are kept there too)."""
 
 
 def video_params(video: Video) -> dict[str, object]:
@@ -119,13 +130,22 @@ def fail_before_queueing(tenant: Tenant, video: Video, error: VideoError) -> Non
     tenant.jobs[job.id] = job  # written again with --data-dir
 
 
-def restore_video(tenant: Tenant, job: Job) -> None:
-    """Rebuild a Video from a job read back from --data-dir (its webhooks were already sent)."""
+def video_of(job: Job) -> Video:
+    """The Video a job's params describe (how a session that loads the job rebuilds it)."""
     fields = {name: job.params[name] for name in VIDEO_FIELDS if name in job.params}
-    video = Video(job=job, submitted="failure" not in job.params, notified=True, **fields)
+    video = Video(job=job, **fields)
     if "failure" in job.params:
         video.failure = VideoError(**job.params["failure"])
     video.duration = job.media_seconds if job.status is JobStatus.SUCCEEDED else None
     video.files = job.files
+    return video
+
+
+def restore_video(tenant: Tenant, job: Job) -> None:
+    """Rebuild a Video from a job read back from --data-dir (its webhooks were already sent; a job
+    the restart cut off was marked failed, and reports it)."""
+    video = video_of(job)
+    video.submitted = "failure" not in job.params
+    video.notified = True
     state_of(tenant).videos[job.id] = video
 

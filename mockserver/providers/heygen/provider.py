@@ -15,11 +15,11 @@ from starlette.routing import Route
 from ...core.jobs import Job
 from ...core.tenants import Tenant
 from ...http.errors import ApiError
-from ...http.routing import Call, ClientProfile, Handler, Provider
+from ...http.routing import Call, ClientProfile, Handler, Provider, TenantOf
 from . import envelopes
 from .lifecycle import on_transition, restore_video
 from .render import settle
-from .state import STATUS, state_of
+from .state import STATUS, state_of, tenant_name
 
 
 class HeyGenProvider(Provider):
@@ -79,7 +79,8 @@ class HeyGenProvider(Provider):
     def claims(self, request: Request) -> bool:
         return "x-api-key" in request.headers
 
-    def route(self, op_id: str, handler: Handler, *, authenticated: bool = True) -> Route:
+    def route(self, op_id: str, handler: Handler, *, authenticated: bool = True, all_jobs: bool = False,
+              tenant_of_request: TenantOf | None = None) -> Route:
         family = envelopes.family_of(self.spec.operations[op_id].path)
 
         async def bound(call: Call) -> Response:
@@ -88,7 +89,7 @@ class HeyGenProvider(Provider):
                 self.authenticate(call)
             return await handler(call)
 
-        return super().route(op_id, bound, authenticated=False)
+        return super().route(op_id, bound, authenticated=False, all_jobs=all_jobs, tenant_of_request=tenant_of_request)
 
     def routes(self) -> list[Route]:
         from . import assets, catalog, generate, legacy, status, webhooks
@@ -97,7 +98,7 @@ class HeyGenProvider(Provider):
             self.route("getVideoStatus", status.video_status),  # the hot path first
             self.route("generateVideo", generate.generate_v2),
             self.route("generateVideoV1", legacy.generate_v1),
-            self.route("listVideos", status.list_videos),
+            self.route("listVideos", status.list_videos, all_jobs=True),
             self.route("deleteVideo", status.delete_video),
             self.route("listAvatars", catalog.list_avatars),
             self.route("getAvatarDetails", catalog.avatar_details),
@@ -109,8 +110,8 @@ class HeyGenProvider(Provider):
             self.route("listWebhookEndpoints", webhooks.list_endpoints),
             self.route("deleteWebhookEndpoint", webhooks.delete_endpoint),
             self.route("deleteWebhookEndpointByPath", webhooks.delete_endpoint),
-            self.route("getVideoFile", status.media_file, authenticated=False),
-            self.route("getAssetFile", assets.asset_file, authenticated=False),
+            self.route("getVideoFile", status.media_file, authenticated=False, tenant_of_request=tenant_in_path),
+            self.route("getAssetFile", assets.asset_file, authenticated=False, tenant_of_request=tenant_in_path),
             self.route("getCatalogFile", catalog.catalog_file, authenticated=False),
         ]
 
@@ -119,3 +120,8 @@ async def remaining_quota(call: Call) -> Response:
     quota = state_of(call.tenant).remaining_quota
     details = {"api": quota, "streaming_avatar": 0, "streaming_avatar_instance_quota": 0, "seat": 1}
     return envelopes.v2({"remaining_quota": quota, "details": details})
+
+
+def tenant_in_path(request: Request) -> str | None:
+    """The tenant a signed media link names in its path (links are fetched without headers)."""
+    return tenant_name(request.path_params["tenant"])

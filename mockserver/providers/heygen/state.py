@@ -6,7 +6,6 @@ read `deliveries` to see every webhook attempt.
 
 from __future__ import annotations
 
-import asyncio
 import base64
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -49,16 +48,32 @@ class Video:
     test: bool = False
     caption_file: bool = False
     caption_video: bool = False
-    submitted: bool = False
     failure: VideoError | None = None
     duration: float | None = None
     files: dict[str, Path] = field(default_factory=dict)
-    notified: bool = False
     legacy: bool = False
 
     @property
     def id(self) -> str:
         return self.job.id
+
+    @property
+    def submitted(self) -> bool:
+        """Its inputs are fetched and it is in the pool (kept in `job.params`, so it is saved with the job)."""
+        return bool(self.job.params.get("submitted"))
+
+    @submitted.setter
+    def submitted(self, value: bool) -> None:
+        self.job.params["submitted"] = value
+
+    @property
+    def notified(self) -> bool:
+        """Its end was charged and its webhooks sent (kept in `job.params`)."""
+        return bool(self.job.params.get("notified"))
+
+    @notified.setter
+    def notified(self, value: bool) -> None:
+        self.job.params["notified"] = value
 
     @property
     def status(self) -> str:
@@ -137,14 +152,6 @@ class HeyGenState:
     endpoints: dict[str, Endpoint] = field(default_factory=dict)
     deliveries: list[Delivery] = field(default_factory=list)
     remaining_quota: int = INITIAL_QUOTA_SECONDS
-    tasks: set[asyncio.Task[Any]] = field(default_factory=set)
-
-    def spawn(self, coro: Any) -> asyncio.Task[Any]:
-        """Run `coro` in the background, keeping a reference until it ends."""
-        task = asyncio.get_running_loop().create_task(coro)
-        self.tasks.add(task)
-        task.add_done_callback(self.tasks.discard)
-        return task
 
 
 HEYGEN_STATE: TenantSlot[HeyGenState] = TenantSlot("heygen", HeyGenState)

@@ -25,7 +25,7 @@ from ...http.routing import Call
 from . import envelopes
 from .inputs import read_json_body
 from .signing import SIGNER, Signer
-from .state import Delivery, Endpoint, HeyGenState, Video, state_of
+from .state import Delivery, Endpoint, Video, state_of
 
 if TYPE_CHECKING:
     from ...core.emulator import Emulator
@@ -111,13 +111,13 @@ def video_finished(emulator: Emulator, tenant: Tenant, video: Video) -> None:
     event_type, data = event_for(video, signer, now)
     body = json.dumps({"event_type": event_type, "event_data": data}, separators=(",", ":")).encode()
     if video.callback_url:
-        state.spawn(
-            _deliver(emulator, tenant, state, "callback_url", video.callback_url, None, event_type, video.id, body)
+        emulator.spawn(
+            _deliver(emulator, tenant.name, "callback_url", video.callback_url, None, event_type, video.id, body)
         )
     for endpoint in list(state.endpoints.values()):
         if endpoint.wants(event_type):
-            state.spawn(_deliver(emulator, tenant, state, endpoint.endpoint_id, endpoint.url, endpoint.secret,
-                                 event_type, video.id, body))  # fmt: skip
+            emulator.spawn(_deliver(emulator, tenant.name, endpoint.endpoint_id, endpoint.url, endpoint.secret,
+                                    event_type, video.id, body))  # fmt: skip
     if video.status == "completed":
         gif_type = "avatar_video_gif.success"
         gif = {"video_id": video.id, "url": signer.url(video.base_url, tenant.name, video.id, "preview.gif", now),
@@ -125,16 +125,31 @@ def video_finished(emulator: Emulator, tenant: Tenant, video: Video) -> None:
         gif_body = json.dumps({"event_type": gif_type, "event_data": gif}, separators=(",", ":")).encode()
         for endpoint in list(state.endpoints.values()):
             if endpoint.events and gif_type in endpoint.events:
-                state.spawn(_deliver(emulator, tenant, state, endpoint.endpoint_id, endpoint.url, endpoint.secret,
-                                     gif_type, video.id, gif_body))  # fmt: skip
+                emulator.spawn(_deliver(emulator, tenant.name, endpoint.endpoint_id, endpoint.url, endpoint.secret,
+                                        gif_type, video.id, gif_body))  # fmt: skip
 
 
-async def _deliver(emulator: Emulator, tenant: Tenant, state: HeyGenState, target: str, url: str,
-                   secret: str | None, event_type: str, video_id: str, body: bytes) -> None:  # fmt: skip
+async def _record(emulator: Emulator, tenant_name: str, target: str, url: str, event_type: str, video_id: str,
+                  attempt: int, status: int | None, error: str | None, signed: bool) -> float | None:  # fmt: skip
+    """Record one attempt in the tenant's deliveries; the tenant's clock then (None: the tenant is gone)."""
+    if not await emulator.tenants.exists(tenant_name):
+        return None
+    async with emulator.tenants.session(tenant_name) as tenant:
+        now = tenant.clock.now()
+        state_of(tenant).deliveries.append(
+            Delivery(target, url, event_type, video_id, attempt, now, status, error, signed))
+        return now
+
+
+async def _deliver(emulator: Emulator, tenant_name: str, target: str, url: str, secret: str | None,
+                   event_type: str, video_id: str, body: bytes) -> None:  # fmt: skip
+    """POST one event, retrying failures after the backoff delays (on the tenant's clock); every
+    attempt is recorded. Runs outside any session: a slow receiver holds nothing up."""
     headers = {"Content-Type": "application/json", "User-Agent": "avatar-emulator-heygen-webhooks/1"}
     if secret is not None:
         headers[SIGNATURE_HEADER] = signature(secret, body)
     delays = emulator.settings.heygen_webhook_backoff
+    signed = secret is not None
     async with httpx.AsyncClient(timeout=POST_TIMEOUT_S, follow_redirects=False) as client:
         for attempt in range(1, len(delays) + 2):
             status: int | None = None
@@ -144,14 +159,14 @@ async def _deliver(emulator: Emulator, tenant: Tenant, state: HeyGenState, targe
                 response = await client.post(url, content=body, headers=headers)
                 status = response.status_code
             except FetchError as exc:
-                state.deliveries.append(Delivery(target, url, event_type, video_id, attempt, tenant.clock.now(),
-                                                 None, exc.reason, secret is not None))  # fmt: skip
+                await _record(emulator, tenant_name, target, url, event_type, video_id, attempt, None, exc.reason,
+                              signed)  # fmt: skip
                 return
             except httpx.HTTPError as exc:
                 error = f"{type(exc).__name__}: {exc}"
-            record = Delivery(target, url, event_type, video_id, attempt, tenant.clock.now(), status, error,
-                              secret is not None)  # fmt: skip
-            state.deliveries.append(record)
-            if record.ok or attempt > len(delays):
+            now = await _record(emulator, tenant_name, target, url, event_type, video_id, attempt, status, error,
+                                signed)  # fmt: skip
+            ok = status is not None and 200 <= status < 300
+            if now is None or ok or attempt > len(delays):
                 return
-            await tenant.clock.sleep_until(tenant.clock.now() + delays[attempt - 1])
+            await emulator.tenants.sleep_until(tenant_name, now + delays[attempt - 1])

@@ -1,0 +1,8 @@
+"""The state interface (`Tenants`) and its two implementations: embedded and Redis."""
+
+from __future__ import annotations
+
+from .base import DEFAULT_TENANT, LiveJob, RecordLog, Tenants
+from .embedded import EmbeddedTenants
+
+__all__ = ["DEFAULT_TENANT", "EmbeddedTenants", "LiveJob", "RecordLog", "Tenants"]
