@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
-from .core.settings import DEFAULT_WEBHOOK_BACKOFF, Settings, parse_pace
+from .core.settings import DEFAULT_WEBHOOK_BACKOFF, Settings, parse_pace, settings_to_json
 from .http.serving import listening_socket, tune_server_process
 
 
@@ -62,7 +63,37 @@ def _serve_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
                    help="requests the cassettes do not hold: the emulator answers (default), or 404")
     p.add_argument("--replay-speed", type=float, default=1.0,
                    help="replay recorded streams N times faster than recorded (default 1; 0: no waiting)")
+    p.add_argument("--state", default=None, metavar="redis://HOST:PORT/DB",
+                   help="keep tenants in Redis, shared by several front-ends and render workers "
+                        "(needs --data-dir on a volume they all mount; default: this process's memory)")
+    p.add_argument("--render-workers", type=int, default=0,
+                   help="with --state redis://: render processes this front-end runs itself (default 0: "
+                        "`avatar-emulator worker`s render)")
+    p.add_argument("--worker-silence", type=float, default=10.0,
+                   help="with --state redis://: fail a render whose worker stops reporting this many seconds")
+    p.add_argument("--workers", type=int, default=1,
+                   help="front-end processes serving the port (more than 1 needs --state redis://)")
     p.add_argument("--log-level", default="info")
+
+
+def _check_state(args: argparse.Namespace) -> None:
+    if args.state is None:
+        if args.workers > 1:
+            raise SystemExit("avatar-emulator: --workers N needs --state redis://HOST:PORT/DB: processes share "
+                             "tenants through Redis (without it each would have its own jobs, clocks and faults)")
+        if args.render_workers:
+            raise SystemExit("avatar-emulator: --render-workers needs --state redis://...: without it, every "
+                             "render already runs in this server's worker processes")
+        return
+    if not args.state.startswith(("redis://", "rediss://", "unix://")):
+        raise SystemExit(f"avatar-emulator: --state must be a Redis URL (redis://HOST:PORT/DB), not {args.state!r}")
+    if args.data_dir is None:
+        raise SystemExit("avatar-emulator: --state redis:// needs --data-dir DIR: a volume every front-end and "
+                         "render worker mounts at the same path (rendered media live there)")
+    if args.retain_seconds is not None or args.max_media_bytes is not None:
+        raise SystemExit("avatar-emulator: --retain-seconds and --max-media-bytes work with embedded state only")
+    if args.workers < 1 or args.render_workers < 0:
+        raise SystemExit("avatar-emulator: --workers must be >= 1 and --render-workers >= 0")
 
 
 def settings_from_args(args: argparse.Namespace) -> Settings:
@@ -79,6 +110,7 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
         raise SystemExit(f"avatar-emulator: --replay: {args.replay} holds no cassettes (no cassettes.json in it)")
     if args.replay_speed < 0:
         raise SystemExit("avatar-emulator: --replay-speed must be >= 0 (0: no waiting)")
+    _check_state(args)
     return Settings(
         api_keys=tuple(args.api_key),
         replicas=args.replicas,
@@ -101,6 +133,9 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
         worker_cpu_seconds=max(0.0, args.worker_cpu_seconds),
         heygen_webhook_backoff=args.heygen_webhook_backoff,
         start_all_workers=not args.lazy_workers,
+        state=args.state,
+        render_workers=args.render_workers,
+        worker_silence_s=args.worker_silence,
         replay_dir=args.replay,
         replay_miss=args.replay_miss,
         replay_speed=args.replay_speed,
@@ -110,20 +145,76 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
 def serve(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from .http.app import create_app
+    from .http.app import SETTINGS_ENV, create_app
 
     settings = settings_from_args(args)
-    app = create_app(settings)
-    tune_server_process()
     base = f"http://{args.host}:{args.port}"
+    state = f"state={settings.state}" if settings.state else "state=embedded"
     print(
         f"avatar-emulator: Boson at {base}/v1 (Bearer auth), HeyGen at {base} (x-api-key); "
-        f"pace={settings.pace}, replicas={settings.replicas}, queue={settings.queue}",
+        f"pace={settings.pace}, replicas={settings.replicas}, queue={settings.queue}, {state}",
         flush=True,
     )
-    config = uvicorn.Config(app, log_level=args.log_level, access_log=False,
-                            timeout_graceful_shutdown=max(1, round(settings.graceful_shutdown_s)))
-    uvicorn.Server(config).run(sockets=[listening_socket(args.host, args.port)])
+    sock = listening_socket(args.host, args.port)
+    graceful = max(1, round(settings.graceful_shutdown_s))
+    if args.workers > 1:
+        from uvicorn.supervisors import Multiprocess
+
+        os.environ[SETTINGS_ENV] = settings_to_json(settings)
+        config = uvicorn.Config("mockserver.http.app:app_from_environment", factory=True, workers=args.workers,
+                                log_level=args.log_level, access_log=False, timeout_graceful_shutdown=graceful)
+        Multiprocess(config, sockets=[sock]).run()
+        return 0
+    app = create_app(settings)
+    tune_server_process()
+    config = uvicorn.Config(app, log_level=args.log_level, access_log=False, timeout_graceful_shutdown=graceful)
+    uvicorn.Server(config).run(sockets=[sock])
+    return 0
+
+
+def _worker_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("worker", help="render videos for front-ends that share --state redis://")
+    p.add_argument("--state", required=True, metavar="redis://HOST:PORT/DB", help="the Redis the front-ends use")
+    p.add_argument("--data-dir", type=Path, required=True,
+                   help="the media volume, mounted at the same path as on the front-ends")
+    p.add_argument("--concurrency", type=int, default=2, help="renders at once, one process each (default 2)")
+    p.add_argument("--worker-memory-mb", type=int, default=2048)
+    p.add_argument("--worker-cpu-seconds", type=float, default=300.0)
+    p.add_argument("--name", default=None, help="this worker's name in the consumer group (default host-pid)")
+
+
+def worker(args: argparse.Namespace) -> int:
+    """Take render orders from Redis until SIGTERM/SIGINT."""
+    import asyncio
+    import signal
+
+    from .core.state.render_service import RenderService
+    from .core.workers import ENGINE_MODULES, WorkerLimits, WorkerPool
+
+    if args.concurrency < 1:
+        raise SystemExit("avatar-emulator worker: --concurrency must be >= 1")
+    if not args.state.startswith(("redis://", "rediss://", "unix://")):
+        raise SystemExit(f"avatar-emulator worker: --state must be a Redis URL, not {args.state!r}")
+    limits = WorkerLimits(memory_bytes=args.worker_memory_mb * 1024 * 1024 if args.worker_memory_mb else None,
+                          cpu_seconds=args.worker_cpu_seconds or None)
+    modules = (*ENGINE_MODULES, "mockserver.providers.boson.tasks", "mockserver.providers.heygen.tasks")
+
+    async def run() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+        pool = WorkerPool("render", args.concurrency, limits=limits, preload=modules)
+        await asyncio.to_thread(pool.prewarm, args.concurrency)
+        service = RenderService(args.state, pool, name=args.name)
+        print(f"avatar-emulator worker {service.name}: rendering for {args.state} with {args.concurrency} "
+              f"process(es), media in {args.data_dir}", flush=True)
+        try:
+            await service.run(stop)
+        finally:
+            pool.close()
+
+    asyncio.run(run())
     return 0
 
 
@@ -132,6 +223,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="avatar-emulator", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     _serve_parser(sub)
+    _worker_parser(sub)
     sub.add_parser("render", help="render a talking-head MP4 from an image and audio", add_help=False)
     sub.add_parser("conformance", help="run the conformance suite against a deployment", add_help=False)
     sub.add_parser("bench", help="run the benchmarks, write bench/results.json, print a table", add_help=False)
@@ -161,7 +253,7 @@ def main(argv: list[str] | None = None) -> int:
 
         return bench_main(rest)
     args = parser.parse_args(argv)
-    return serve(args)
+    return worker(args) if args.command == "worker" else serve(args)
 
 
 if __name__ == "__main__":

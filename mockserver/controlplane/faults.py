@@ -9,7 +9,6 @@ schema cannot say.
 
 from __future__ import annotations
 
-import itertools
 import random
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
@@ -65,7 +64,7 @@ class FaultRule:
     """"probe" or "render": the worker process serving this call dies there (SIGKILL)."""
     seen: int = 0
     fired: int = 0
-    _random: random.Random | None = field(default=None, repr=False)
+    seed: str = field(default="", repr=False)
 
     @property
     def exhausted(self) -> bool:
@@ -75,12 +74,25 @@ class FaultRule:
         """Whether the rule may fire on the call just counted in `seen`."""
         if self.seen <= self.after or self.exhausted:
             return False
-        return self.probability is None or self._random is None or self._random.random() < self.probability
+        # Seeded by the rule and the call's count: the same calls fire on every run and every front-end.
+        if self.probability is None:
+            return True
+        return random.Random(f"{self.seed}:{self.id}:{self.seen}").random() < self.probability
 
     def describe(self) -> dict[str, Any]:
         data = asdict(self)
-        data.pop("_random")
+        data.pop("seed")
         return {key: value for key, value in data.items() if value is not None}
+
+    def record(self) -> dict[str, Any]:
+        """Everything, for a shared state store (see `from_record`)."""
+        return asdict(self)
+
+    @classmethod
+    def from_record(cls, data: dict[str, Any]) -> FaultRule:
+        error, network = data.get("error"), data.get("network")
+        return cls(**{**data, "error": ErrorFault(**error) if error else None,
+                      "network": NetworkFault(**network) if network else None})
 
 
 def _error(raw: int | Mapping[str, Any]) -> ErrorFault:
@@ -129,8 +141,7 @@ def parse_rule(raw: object, rule_id: str, known_operations: Iterable[str], seed:
         job_error=raw.get("job_error"),
         worker_crash=raw.get("worker_crash"),
     )
-    if rule.probability is not None:
-        rule._random = random.Random(f"{seed}:{rule.id}")
+    rule.seed = seed
     if raw.get("error") is not None:
         rule.error = _error(raw["error"])
     if raw.get("network") is not None:
@@ -144,14 +155,16 @@ class FaultBook:
     def __init__(self, seed: str) -> None:
         self.rules: list[FaultRule] = []
         self._seed = seed
-        self._ids = itertools.count(1)
+        self.made = 0
+        """Rules made so far (the next gets `fault-{made + 1}`)."""
 
     @classmethod
     def for_tenant(cls, tenant: Tenant) -> FaultBook:
         return cls(f"{tenant.settings.seed}:{tenant.name}")
 
     def add(self, raw: object, known_operations: Iterable[str], *, where: str = "") -> FaultRule:
-        rule = parse_rule(raw, f"fault-{next(self._ids)}", known_operations, self._seed, where=where)
+        self.made += 1
+        rule = parse_rule(raw, f"fault-{self.made}", known_operations, self._seed, where=where)
         if any(existing.id == rule.id for existing in self.rules):
             raise RuleError(f"a rule with id {rule.id!r} exists already.")
         self.rules.append(rule)
@@ -179,5 +192,16 @@ class FaultBook:
         return fired
 
 
-FAULTS: TenantSlot[FaultBook] = TenantSlot("faults", FaultBook.for_tenant)
+def _dump(book: FaultBook) -> dict[str, Any]:
+    return {"made": book.made, "rules": [rule.record() for rule in book.rules]}
+
+
+def _load(tenant: Tenant, data: dict[str, Any]) -> FaultBook:
+    book = FaultBook.for_tenant(tenant)
+    book.made = int(data["made"])
+    book.rules = [FaultRule.from_record(rule) for rule in data["rules"]]
+    return book
+
+
+FAULTS: TenantSlot[FaultBook] = TenantSlot("faults", FaultBook.for_tenant, dump=_dump, load=_load)
 """Each tenant's fault rules."""

@@ -30,9 +30,17 @@ class Emulator:
         self.settings = settings
         self.workers = Workers(settings, worker_modules)
         self.store = MediaStore(settings.data_dir)
-        runner = ComputeRunner(self.workers.render, on_bug=self.record_failure)
-        self.tenants: Tenants = EmbeddedTenants(settings, self.store, runner)
-        self.persistence = Persistence(settings.data_dir) if settings.data_dir is not None else None
+        self.tenants: Tenants
+        self.persistence: Persistence | None = None
+        if settings.state:
+            from .state.redis_store import RedisTenants
+
+            self.tenants = RedisTenants(settings, self.store, settings.state)
+        else:
+            self.tenants = EmbeddedTenants(settings, self.store, ComputeRunner(self.workers.render,
+                                                                                on_bug=self.record_failure))
+            if settings.data_dir is not None:
+                self.persistence = Persistence(settings.data_dir)
         self.retention: Retention | None = None
         self._background: set[asyncio.Task[Any]] = set()
         if isinstance(self.tenants, EmbeddedTenants):

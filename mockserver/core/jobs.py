@@ -17,11 +17,11 @@ import contextlib
 import math
 import traceback
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from .clock import Clock
 from .fragments import FragmentLog
@@ -53,6 +53,8 @@ class RenderOrder:
     args: tuple[Any, ...] = ()
     inputs: tuple[str, ...] = ()
     crash: CrashPlan | None = None
+    live_file: str | None = None
+    """The fMP4 file whose fragments the task announces (`fragment` events): relayed to live streams."""
 
 
 @dataclass
@@ -122,32 +124,54 @@ def apply_event(job: Job, event: dict[str, Any], kick: Callable[[], None] | None
         job.fragments.append(int(end_offset), float(media_end))
 
 
-def record_outcome(job: Job, outcome: BaseException | None, result: Any = None) -> str | None:
-    """Put a render's outcome on `job.compute` (done); returns a traceback when it was an emulator bug."""
+@dataclass
+class Outcome:
+    """How a render ended, in the terms a job keeps (see `Compute`)."""
+
+    error: str | None = None
+    details: dict[str, Any] | None = None
+    result: Any = None
+    bug: str | None = None
+    """The traceback of an emulator bug, for the test harness to re-raise."""
+
+
+def outcome_of(exc: BaseException | None, result: Any = None) -> Outcome:
+    """What a render's end (its exception, or its result) means for its job."""
+    if exc is None:
+        return Outcome(result=result)
+    if isinstance(exc, RenderFailure):
+        return Outcome(error=str(exc) or "render failed")
+    if isinstance(exc, WorkerDied):
+        return Outcome(error=f"the render failed: {exc}; create the video again")
+    if isinstance(exc, TaskFailed):
+        error = exc.message if exc.kind == "refused" else f"the render failed: {exc.message}"
+        bug = str(exc.details.get("traceback", exc.message)) if exc.kind == "error" else None
+        return Outcome(error=error, details=dict(exc.details), bug=bug)
+    if isinstance(exc, asyncio.CancelledError):
+        return Outcome(error="the render was cancelled")
+    return Outcome(error=f"internal render error: {type(exc).__name__}: {exc}",
+                   bug="".join(traceback.format_exception(exc)))
+
+
+def record_outcome(job: Job, outcome: Outcome) -> None:
+    """Put a render's outcome on `job.compute` (done)."""
     compute = job.compute
     compute.done = True
-    if outcome is None:
-        compute.progress, compute.result = 1.0, result
-        return None
-    if isinstance(outcome, RenderFailure):
-        compute.error = str(outcome) or "render failed"
-    elif isinstance(outcome, WorkerDied):
-        compute.error = f"the render failed: {outcome}; create the video again"
-    elif isinstance(outcome, TaskFailed):
-        compute.error = f"the render failed: {outcome.message}" if outcome.kind != "refused" else outcome.message
-        compute.details = dict(outcome.details)
-        if outcome.kind == "error":
-            return str(outcome.details.get("traceback", outcome.message))
-    elif isinstance(outcome, asyncio.CancelledError):
-        compute.error = "the render was cancelled"
-    else:
-        compute.error = f"internal render error: {type(outcome).__name__}: {outcome}"
-        return "".join(traceback.format_exception(outcome))
-    return None
+    compute.error, compute.details, compute.result = outcome.error, outcome.details, outcome.result
+    if outcome.error is None:
+        compute.progress = 1.0
 
 
 Listener = Callable[[Job], None]
 Settle = Callable[[Job], None]
+
+
+class Runner(Protocol):
+    """Starts the renders of started jobs: here (`ComputeRunner`) or through a shared queue."""
+
+    def start(self, ctx: JobContext, order: RenderOrder, done: Callable[[], None], settle: Settle) -> None: ...
+
+    def shutdown(self) -> None: ...
 
 
 class PoolFull(Exception):
@@ -170,16 +194,17 @@ class ComputeRunner:
         job = ctx.job
 
         async def run() -> None:
-            outcome: BaseException | None = None
+            raised: BaseException | None = None
             result: Any = None
             try:
                 result = await self.workers.run(order.task, *order.args, crash=order.crash, cancel=ctx.cancel,
                                                 on_event=lambda event: apply_event(job, event, ctx.kick))
-            except BaseException as exc:
-                outcome = exc
-            bug = record_outcome(job, outcome, result)
-            if bug is not None and self.on_bug is not None:
-                self.on_bug(job.tenant, "render", bug)
+            except BaseException as exc:  # every way a render ends is recorded on the job
+                raised = exc
+            outcome = outcome_of(raised, result)
+            record_outcome(job, outcome)
+            if outcome.bug is not None and self.on_bug is not None:
+                self.on_bug(job.tenant, "render", outcome.bug)
             if job.fragments is not None and not job.fragments.closed:
                 job.fragments.close(complete=job.compute.error is None)
             for path in order.inputs:
@@ -188,8 +213,8 @@ class ComputeRunner:
                 settle(job)
             finally:
                 done()
-            if isinstance(outcome, asyncio.CancelledError):
-                raise outcome
+            if isinstance(raised, asyncio.CancelledError):
+                raise raised
 
         task = asyncio.get_running_loop().create_task(run(), name=f"job {job.id}")
         self._tasks.add(task)
@@ -210,7 +235,7 @@ class JobPool:
         queue_limit: int,
         clock: Clock,
         pacing: Pacing,
-        runner: ComputeRunner,
+        runner: Runner,
         settle: Settle,
     ) -> None:
         self.concurrency = concurrency
@@ -219,22 +244,24 @@ class JobPool:
         self.pacing = pacing
         self._runner = runner
         self._settle = settle
-        self._queued: deque[Job] = deque()
-        self._running: list[Job] = []
+        self.queued: deque[Job] = deque()
+        self.running: list[Job] = []
         self._contexts: dict[str, JobContext] = {}
         self.listeners: list[Listener] = []
         self.polls_to_complete: int | None = None
         """polls(n) progression for new jobs: complete on the n-th status read; None: follow the clock."""
+        self.await_compute: Callable[[Job, float], Awaitable[None]] | None = None
+        """How a status read waits for a job's real render when this process does not run it."""
 
     @property
     def active(self) -> bool:
-        return bool(self._queued or self._running)
+        return bool(self.queued or self.running)
 
     def retry_after(self) -> int:
         """Whole seconds until a slot is likely to free up (at least 1)."""
         now = self.clock.now()
         waits = []
-        for job in self._running:
+        for job in self.running:
             if job.started_at is not None and job.media_seconds is not None:
                 waits.append(job.started_at + self.pacing.media_time_at(job.media_seconds) - now)
         return max(1, math.ceil(min(waits))) if waits else 1
@@ -242,7 +269,7 @@ class JobPool:
     def check_capacity(self) -> None:
         """Raise PoolFull when the running and waiting slots are all taken."""
         self.refresh()
-        if len(self._running) + len(self._queued) >= self.concurrency + self.queue_limit:
+        if len(self.running) + len(self.queued) >= self.concurrency + self.queue_limit:
             raise PoolFull(self.retry_after())
 
     def submit(self, job: Job, order: RenderOrder) -> None:
@@ -252,7 +279,7 @@ class JobPool:
         if job.polls_to_complete is None:
             job.polls_to_complete = self.polls_to_complete
         job.order = order
-        self._queued.append(job)
+        self.queued.append(job)
         self.refresh()
 
     async def status_read(self, job: Job, *, wait: float = 30.0) -> None:
@@ -262,21 +289,25 @@ class JobPool:
         self.refresh()
         polled_out = job.polls_to_complete is not None and job.status_reads >= job.polls_to_complete
         if polled_out and not job.finished.is_set():
+            if self.await_compute is not None:
+                await self.await_compute(job, wait)
+                self.refresh()
+                return
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(job.finished.wait(), timeout=wait)
 
     def refresh(self) -> None:
         """Bring every job's emulated state up to the clock's now."""
         now = self.clock.now()
-        for job in list(self._running):
+        for job in list(self.running):
             self._advance(job, now)
-        while self._queued and len(self._running) < self.concurrency:
-            self._start(self._queued.popleft(), now)
+        while self.queued and len(self.running) < self.concurrency:
+            self._start(self.queued.popleft(), now)
 
     def _start(self, job: Job, now: float) -> None:
         job.status = JobStatus.RUNNING
         job.started_at = now
-        self._running.append(job)
+        self.running.append(job)
         ctx = JobContext(job, self.refresh)
         self._contexts[job.id] = ctx
         job.started.set()
@@ -302,7 +333,7 @@ class JobPool:
         job.progress = max(job.progress, min(99, int(fraction * 100)))
 
     def _finish(self, job: Job, now: float) -> None:
-        self._running.remove(job)
+        self.running.remove(job)
         self._contexts.pop(job.id, None)
         job.finished_at = now
         error = job.forced_error or job.compute.error
@@ -322,4 +353,4 @@ class JobPool:
     def cancel_all(self) -> None:
         for ctx in self._contexts.values():
             ctx.cancel.set()
-        self._queued.clear()
+        self.queued.clear()

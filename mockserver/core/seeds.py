@@ -20,6 +20,17 @@ class SeededCatalog:
         """The `kind` ("avatars" or "voices") seeded for `provider`, oldest first."""
         return list(self._items.get((provider, kind), []))
 
+    def record(self) -> list[list[Any]]:
+        """JSON-able: [[provider, kind, items], ...] (see `from_record`)."""
+        return [[provider, kind, items] for (provider, kind), items in self._items.items()]
+
+    @classmethod
+    def from_record(cls, record: list[list[Any]]) -> SeededCatalog:
+        catalog = cls()
+        for provider, kind, items in record:
+            catalog._items[(provider, kind)] = list(items)
+        return catalog
+
     def describe(self) -> dict[str, list[dict[str, Any]]]:
         out: dict[str, list[dict[str, Any]]] = {kind: [] for kind in CATALOG_KINDS}
         for (provider, kind), items in self._items.items():

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import json
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Literal
 
@@ -73,6 +74,13 @@ class Settings:
     """Start every worker process at startup (`serve` does), not one per pool and the rest on demand."""
     graceful_shutdown_s: float = 10.0
     """On SIGTERM, how long responses in flight (streams included) may take to finish."""
+    state: str | None = None
+    """Where tenants live: None for this process's memory (and --data-dir SQLite), or a Redis URL
+    (`redis://HOST:PORT/DB`) shared by several front-ends and render workers."""
+    render_workers: int = 0
+    """With Redis state: render processes this front-end runs itself (0: `avatar-emulator worker`s render)."""
+    worker_silence_s: float = 10.0
+    """With Redis state: a render whose worker stops reporting for this long fails (its worker died)."""
     replay_dir: Path | None = None
     """Answer the requests recorded here (by `avatar-emulator record`) from their cassettes."""
     replay_miss: Literal["emulate", "404"] = "emulate"
@@ -82,3 +90,19 @@ class Settings:
     report_file: Path | None = None
     """A conformance report (JSON) that the dashboard shows at GET /_emulator/report."""
 
+
+
+def settings_to_json(settings: Settings) -> str:
+    """The settings as JSON (how `serve --workers N` hands them to its worker processes)."""
+    data = {key: str(value) if isinstance(value, Path) else value for key, value in asdict(settings).items()}
+    return json.dumps(data)
+
+
+def settings_from_json(text: str) -> Settings:
+    data = json.loads(text)
+    for key in ("data_dir", "replay_dir", "report_file"):
+        if data.get(key) is not None:
+            data[key] = Path(data[key])
+    for key in ("api_keys", "heygen_webhook_backoff"):
+        data[key] = tuple(data[key])
+    return Settings(**data)

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
-from typing import Any, Generic, Protocol, TypeVar, cast
+from typing import Any, ClassVar, Generic, Protocol, TypeVar, cast
 
 from .clock import Clock
-from .jobs import ComputeRunner, Job, JobPool, Listener
+from .jobs import Job, JobPool, Listener, Runner
 from .pacing import Pacing
 from .seeds import SeededCatalog
 from .settings import Settings
@@ -24,12 +24,20 @@ class TenantSlot(Generic[T]):
     """A typed place for one kind of per-tenant state, made by `factory` on first use.
 
     Its owner declares it once (`FAULTS = TenantSlot("faults", FaultBook.for_tenant)`) and reads
-    it with `FAULTS.of(tenant)`.
+    it with `FAULTS.of(tenant)`. A shared state store saves it with `dump` (to JSON-able data) and
+    rebuilds it with `load(tenant, data)` (the session's jobs are loaded by then).
     """
 
-    def __init__(self, name: str, factory: Callable[[Tenant], T]) -> None:
+    registry: ClassVar[dict[str, TenantSlot[Any]]] = {}
+    """Every slot by name (a shared store saves and rebuilds them by name)."""
+
+    def __init__(self, name: str, factory: Callable[[Tenant], T], *, dump: Callable[[T], Any] | None = None,
+                 load: Callable[[Tenant, Any], T] | None = None) -> None:  # fmt: skip
         self.name = name
         self._factory = factory
+        self.dump = dump
+        self.load = load
+        TenantSlot.registry[name] = self
 
     def of(self, tenant: Tenant) -> T:
         slots = tenant.slots
@@ -60,7 +68,7 @@ class NoHooks:
 
 
 class Tenant:
-    def __init__(self, name: str, settings: Settings, runner: ComputeRunner, store: MediaStore,
+    def __init__(self, name: str, settings: Settings, runner: Runner, store: MediaStore,
                  hooks: JobHooks | None = None) -> None:  # fmt: skip
         self.name = name
         self.settings = settings

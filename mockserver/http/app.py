@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 from collections.abc import AsyncIterator
 
 from starlette.applications import Starlette
@@ -17,7 +18,7 @@ from starlette.routing import BaseRoute, Route
 
 from ..controlplane import ControlPlane
 from ..core.emulator import Emulator
-from ..core.settings import Settings
+from ..core.settings import Settings, settings_from_json
 from ..providers.boson import BosonProvider
 from ..providers.heygen import HeyGenProvider
 from .errors import ApiError
@@ -25,6 +26,8 @@ from .middleware import RequestIdMiddleware
 from .replay import ReplayMiddleware
 from .routing import Router
 from .spec import Spec
+
+SETTINGS_ENV = "AVATAR_EMULATOR_SETTINGS"
 
 
 def _spec_routes() -> list[BaseRoute]:
@@ -43,6 +46,23 @@ def _spec_routes() -> list[BaseRoute]:
     return [Route("/openapi/{name:str}.{fmt:str}", serve_spec, methods=["GET"])]
 
 
+async def render_here(emulator: Emulator) -> None:
+    """`serve --state redis:// --render-workers N`: this front-end also takes render orders."""
+    from ..core.state.render_service import RenderService
+
+    assert emulator.settings.state is not None
+    await RenderService(emulator.settings.state, emulator.workers.render).run()
+
+
+def app_from_environment() -> Starlette:
+    """The app of one `serve --workers N` process: the settings come in AVATAR_EMULATOR_SETTINGS."""
+    from .serving import tune_server_process
+
+    app = create_app(settings_from_json(os.environ[SETTINGS_ENV]))
+    tune_server_process()
+    return app
+
+
 def create_app(settings: Settings | None = None) -> Starlette:
     """Build the emulator app. Serve it with uvicorn, or call it in-process with httpx.ASGITransport."""
     settings = settings or Settings()
@@ -59,11 +79,14 @@ def create_app(settings: Settings | None = None) -> Starlette:
         ticker = asyncio.create_task(emulator.tick())
         warming = asyncio.create_task(
             asyncio.to_thread(emulator.workers.prewarm, everything=settings.start_all_workers))
+        rendering = asyncio.create_task(render_here(emulator)) if settings.state and settings.render_workers else None
         try:
             yield
         finally:
-            ticker.cancel()
-            warming.cancel()
+            for task in (ticker, warming, rendering):
+                if task is not None:
+                    task.cancel()
+            await emulator.tenants.aclose()
             emulator.close()
 
     async def not_found(request: Request, exc: Exception) -> Response:

@@ -19,7 +19,7 @@ from collections.abc import AsyncGenerator, Iterable
 from contextlib import AbstractAsyncContextManager
 from typing import Any
 
-from ..jobs import ComputeRunner
+from ..jobs import Runner
 from ..settings import Settings
 from ..storage import MediaStore
 from ..tenants import JobHooks, NoHooks, Tenant
@@ -69,7 +69,7 @@ class Tenants(abc.ABC):
     shared: bool = False
     """Whether other processes share this state (then nothing may be kept across sessions)."""
 
-    def __init__(self, settings: Settings, store: MediaStore, runner: ComputeRunner) -> None:
+    def __init__(self, settings: Settings, store: MediaStore, runner: Runner) -> None:
         self.settings = settings
         self.store = store
         self.runner = runner
@@ -109,3 +109,6 @@ class Tenants(abc.ABC):
 
     def close(self) -> None:
         self.runner.shutdown()
+
+    async def aclose(self) -> None:  # noqa: B027 - most stores hold nothing open
+        """Let go of what the store holds open (connections): on the loop, before `close`."""

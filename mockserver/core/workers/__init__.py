@@ -33,18 +33,21 @@ class Workers:
             cpu_seconds=settings.worker_cpu_seconds or None,
         )
         modules = (*ENGINE_MODULES, *preload)
-        self.render = WorkerPool("render", settings.replicas + settings.heygen_concurrency, limits=limits,
-                                 preload=modules)
+        # Embedded state renders here (capacity settings); shared state renders where workers run.
+        renders = settings.render_workers if settings.state else settings.replicas + settings.heygen_concurrency
+        self.render = WorkerPool("render", renders, limits=limits, preload=modules)
         # Probes answer requests that wait on them: they run above the renders (but below the server).
         probe_limits = WorkerLimits(memory_bytes=limits.memory_bytes, nice=PROBE_NICE,
                                     cpu_seconds=min(limits.cpu_seconds or PROBE_CPU_SECONDS, PROBE_CPU_SECONDS))
         self.probe = WorkerPool("probe", settings.probe_workers, limits=probe_limits, preload=modules)
+        self.renders_here = not settings.state or settings.render_workers > 0
 
     def prewarm(self, *, everything: bool = False) -> None:
         """Start one worker of each pool now, or all of them (blocking: call it from a thread), so
         requests do not wait for processes to start."""
         self.probe.prewarm(self.probe.size if everything else 1)
-        self.render.prewarm(self.render.size if everything else 1)
+        if self.renders_here:
+            self.render.prewarm(self.render.size if everything else 1)
 
     def stats(self) -> list[dict[str, object]]:
         return [self.render.stats(), self.probe.stats()]

@@ -12,4 +12,5 @@ from .tasks import RenderSpec, render_video
 
 def render_order(spec: RenderSpec, inputs: list[Path], crash: CrashPlan | None = None) -> RenderOrder:
     """Render `spec` in a worker; its decoded `inputs` go once it ends."""
-    return RenderOrder(render_video, (spec,), inputs=tuple(str(path) for path in inputs), crash=crash)
+    return RenderOrder(render_video, (spec,), inputs=tuple(str(path) for path in inputs), crash=crash,
+                       live_file=spec.fmp4)

@@ -17,7 +17,7 @@ from ...http.routing import Call
 from .catalog import base_url
 from .plan import VideoPlan, fetch_inputs
 from .render import render_order
-from .state import HeyGenState, Video, VideoError, state_of
+from .state import VIDEO_FIELDS, HeyGenState, Video, VideoError, state_of, video_of
 from .webhooks import video_finished
 
 if TYPE_CHECKING:
@@ -109,11 +109,6 @@ async def _prepare_and_submit(emulator: Emulator, tenant_name: str, video_id: st
         finish(emulator, tenant, state, video)
 
 
-VIDEO_FIELDS = ("created_at", "base_url", "title", "callback_id", "callback_url", "test", "caption_file",
-                "caption_video", "legacy")  # fmt: skip
-"""What a Video knows beyond its Job, kept in `job.params` (submitted and notified are kept there too)."""
-
-
 def video_params(video: Video) -> dict[str, object]:
     """What a Video knows beyond its Job, kept in `job.params` so that --data-dir persists it."""
     return {name: getattr(video, name) for name in VIDEO_FIELDS}
@@ -128,17 +123,6 @@ def fail_before_queueing(tenant: Tenant, video: Video, error: VideoError) -> Non
     job.finished_at = tenant.clock.now()
     job.finished.set()
     tenant.jobs[job.id] = job  # written again with --data-dir
-
-
-def video_of(job: Job) -> Video:
-    """The Video a job's params describe (how a session that loads the job rebuilds it)."""
-    fields = {name: job.params[name] for name in VIDEO_FIELDS if name in job.params}
-    video = Video(job=job, **fields)
-    if "failure" in job.params:
-        video.failure = VideoError(**job.params["failure"])
-    video.duration = job.media_seconds if job.status is JobStatus.SUCCEEDED else None
-    video.files = job.files
-    return video
 
 
 def restore_video(tenant: Tenant, job: Job) -> None:

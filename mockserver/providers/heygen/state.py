@@ -7,7 +7,7 @@ read `deliveries` to see every webhook attempt.
 from __future__ import annotations
 
 import base64
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -154,7 +154,49 @@ class HeyGenState:
     remaining_quota: int = INITIAL_QUOTA_SECONDS
 
 
-HEYGEN_STATE: TenantSlot[HeyGenState] = TenantSlot("heygen", HeyGenState)
+VIDEO_FIELDS = ("created_at", "base_url", "title", "callback_id", "callback_url", "test", "caption_file",
+                "caption_video", "legacy")  # fmt: skip
+"""What a Video knows beyond its Job, kept in `job.params` (submitted and notified are kept there too)."""
+DELIVERIES_KEPT = 500
+
+
+def video_of(job: Job) -> Video:
+    """The Video a job's params describe (how a session that loads the job rebuilds it)."""
+    fields = {name: job.params[name] for name in VIDEO_FIELDS if name in job.params}
+    video = Video(job=job, **fields)
+    if "failure" in job.params:
+        video.failure = VideoError(**job.params["failure"])
+    video.duration = job.media_seconds if job.status is JobStatus.SUCCEEDED else None
+    video.files = job.files
+    return video
+
+
+def _dump(state: HeyGenState) -> dict[str, Any]:
+    """Everything but the videos (they are rebuilt from their jobs), for a shared state store."""
+    root = state.tenant.store.root
+    return {
+        "assets": {a.id: {"kind": a.kind, "mime": a.mime, "path": str(a.path.relative_to(root)),
+                          "created_ts": a.created_ts, "name": a.name} for a in state.assets.values()},
+        "endpoints": {e.endpoint_id: asdict(e) for e in state.endpoints.values()},
+        "deliveries": [asdict(d) for d in state.deliveries[-DELIVERIES_KEPT:]],
+        "quota": state.remaining_quota,
+    }  # fmt: skip
+
+
+def _load(tenant: Tenant, data: dict[str, Any]) -> HeyGenState:
+    root = tenant.store.root
+    return HeyGenState(
+        tenant,
+        videos={job.id: video_of(job) for job in tenant.jobs.values() if job.provider == "heygen"},
+        assets={key: Asset(key, a["kind"], a["mime"], root / a["path"], a["created_ts"], a["name"])
+                for key, a in data["assets"].items()},
+        endpoints={key: Endpoint(**e) for key, e in data["endpoints"].items()},
+        deliveries=[Delivery(**d) for d in data["deliveries"]],
+        remaining_quota=int(data["quota"]),
+    )  # fmt: skip
+
+
+HEYGEN_STATE: TenantSlot[HeyGenState] = TenantSlot("heygen", HeyGenState, dump=_dump, load=_load)
 """Each tenant's HeyGen videos, assets, webhook endpoints, deliveries and quota."""
 
 
