@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import logging
 import multiprocessing
+import os
 import signal
 import threading
 from collections.abc import Callable, Sequence
@@ -94,6 +95,9 @@ class _Worker:
         if self._loop is None:
             self._loop = loop
             loop.add_reader(self.conn.fileno(), self._readable)
+            # uvloop (libuv's uv_poll_init) makes a polled fd non-blocking; `Connection.recv` needs
+            # it blocking, or a message larger than what has arrived so far fails with EAGAIN.
+            os.set_blocking(self.conn.fileno(), True)
 
     def detach(self) -> None:
         if self._loop is not None:

@@ -112,8 +112,8 @@ async def _pcm_stream(pool: WorkerPool, spec: SpeechSpec, seed: int, crash: Cras
     async def produce() -> None:
         try:
             await pool.run(speech_pcm, spec, seed, crash=crash, on_event=lambda event: chunks.put_nowait(event["pcm"]))
-        except (TaskFailed, WorkerDied):
-            log.warning("speech stream ended early: its worker failed")
+        except (TaskFailed, WorkerDied) as exc:
+            log.warning("speech stream ended early: its worker failed: %s", exc)
         finally:
             chunks.put_nowait(None)
 
