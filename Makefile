@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test bench load soak lint install clean gallery
+.PHONY: run test bench bench-scale load soak lint install clean gallery
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -30,6 +30,9 @@ bench: $(STAMP)
 gallery: $(STAMP)
 	$(BIN)/python -m reference_engine.gallery --out docs/gallery
 
+bench-scale: $(STAMP)
+	$(BIN)/python -m mockserver.tools.bench_scale --out bench/scale.json
+
 load: $(STAMP)
 	$(BIN)/python -m mockserver.tools.load --seconds 10 --out bench/load.json
 
@@ -37,4 +40,4 @@ soak: $(STAMP)
 	$(BIN)/python -m mockserver.tools.load --seconds 30 --soak-minutes 30 --out bench/soak.json
 
 clean:
-	rm -rf $(VENV) bench/results.json bench/load.json bench/soak.json
+	rm -rf $(VENV) bench/results.json bench/load.json bench/soak.json bench/scale.json

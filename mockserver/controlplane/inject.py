@@ -19,6 +19,7 @@ from typing import Any
 from starlette.responses import Response
 from starlette.types import Message, Receive, Scope, Send
 
+from ..core.state import ReadOnly
 from ..http.errors import ApiError, EmulatedNetworkError
 from ..http.names import FAULT_HEADER
 from ..http.notes import notes_of
@@ -31,6 +32,8 @@ STALL_LIMIT_S = 300.0
 async def inject_faults(call: Call, respond: Handler) -> Response:
     """The call hook: count this call against the tenant's rules and apply the rule that fires."""
     book = FAULTS.of(call.tenant)
+    if book.rules and call.tenant.read_only:
+        raise ReadOnly  # counting calls changes the tenant: under its lock
     rule = book.match(call.op.id) if book.rules else None
     if rule is None:
         return await respond(call)

@@ -11,7 +11,7 @@ from .jobs import ComputeRunner
 from .persistence import Persistence, Restorer
 from .retention import Retention
 from .settings import Settings
-from .state import EmbeddedTenants, Tenants
+from .state import EmbeddedTenants, StateUnavailable, Tenants
 from .storage import MediaStore
 from .workers import Workers
 
@@ -72,6 +72,8 @@ class Emulator:
             await asyncio.sleep(TICK_SECONDS)
             try:
                 await self.tenants.refresh_all()
+            except StateUnavailable as exc:  # Redis restarting: the next tick catches up
+                log.warning("the tick skipped: %s", exc)
             except Exception:  # the tick must outlive any one failure
                 log.exception("refreshing the tenants failed")
             if self.retention is not None:

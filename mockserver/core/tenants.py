@@ -86,6 +86,8 @@ class Tenant:
         self.slots: dict[TenantSlot[Any], object] = {}
         """Per-tenant state of providers and the control plane (see `TenantSlot`)."""
         self.ids_made = 0
+        self.read_only = False
+        """A read-only session of a shared store made it: it will not be saved (see `ReadOnly`)."""
 
     def new_id(self, prefix: str, hex_chars: int = 24) -> str:
         """A new id, the same for the same seed, tenant and position in the sequence."""

@@ -19,12 +19,13 @@ from starlette.routing import BaseRoute, Route
 from ..controlplane import ControlPlane
 from ..core.emulator import Emulator
 from ..core.settings import Settings, settings_from_json
+from ..core.state import StateUnavailable
 from ..providers.boson import BosonProvider
 from ..providers.heygen import HeyGenProvider
 from .errors import ApiError
 from .middleware import RequestIdMiddleware
 from .replay import ReplayMiddleware
-from .routing import Router
+from .routing import Router, state_unavailable
 from .spec import Spec
 
 SETTINGS_ENV = "AVATAR_EMULATOR_SETTINGS"
@@ -101,10 +102,14 @@ def create_app(settings: Settings | None = None) -> Starlette:
         error = ApiError(500, "internal_error", f"The emulator failed: {type(exc).__name__}: {exc}")
         return router.provider_for(request).error_response_for(request, error)
 
+    async def unavailable(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, StateUnavailable)
+        return router.provider_for(request).error_response_for(request, state_unavailable(exc))
+
     app = Starlette(
         routes=routes,
         lifespan=lifespan,
-        exception_handlers={404: not_found, 405: not_found, 500: server_error},
+        exception_handlers={404: not_found, 405: not_found, 500: server_error, StateUnavailable: unavailable},
     )
     app.state.emulator = emulator
     app.state.router = router

@@ -7,6 +7,7 @@ fault injection is one); this module imports none of them.
 
 from __future__ import annotations
 
+import contextlib
 import hmac
 import logging
 import traceback
@@ -20,6 +21,7 @@ from starlette.routing import Route
 
 from ..core.emulator import Emulator
 from ..core.jobs import Job
+from ..core.state import ReadOnly, StateUnavailable
 from ..core.tenants import Tenant
 from .errors import ApiError
 from .names import tenant_of
@@ -128,11 +130,13 @@ class Provider:
         return bool(key) and (not allowed or any(hmac.compare_digest(key.encode(), k.encode()) for k in allowed))
 
     def route(self, op_id: str, handler: Handler, *, authenticated: bool = True, all_jobs: bool = False,
-              tenant_of_request: TenantOf | None = None) -> Route:
+              tenant_of_request: TenantOf | None = None, read_mostly: bool = False) -> Route:
         """Bind `handler` to an operation. It runs in a session of the request's tenant holding the
         tenant's running and queued jobs and the jobs the request names (path parameters, `video_id`),
         or every job with `all_jobs`. `tenant_of_request` picks another tenant than the header's; a
-        tenant it names that does not exist answers 404."""
+        tenant it names that does not exist answers 404. `read_mostly` (status polls): with a shared
+        store the handler first runs in a read-only session, and again in a full one if it raises
+        `ReadOnly` (e.g. the job is still rendering)."""
         op = self.spec.operations[op_id]
 
         async def respond(call: Call) -> Response:
@@ -157,9 +161,17 @@ class Provider:
                     name = tenant_of_request(request)
                     if name is None or not await tenants.exists(name):
                         return self.error_response(ApiError(404, "not_found", "No such file."))
+                if read_mostly and tenants.shared:
+                    with contextlib.suppress(ReadOnly):
+                        async with tenants.session(name, jobs=named_jobs(request), read_only=True) as tenant:
+                            notes.clock = tenant.clock.now()
+                            return await router.run(Call(request, op, self, router.emulator, notes, tenant), respond)
                 async with tenants.session(name, jobs=named_jobs(request), all_jobs=all_jobs) as tenant:
                     notes.clock = tenant.clock.now()
                     return await router.run(Call(request, op, self, router.emulator, notes, tenant), respond)
+            except StateUnavailable as exc:
+                log.warning("%s answered 503: %s", op.id, exc)
+                return self.error_response(state_unavailable(exc))
             except Exception as exc:
                 router.emulator.record_failure(
                     tenant_of(request.headers), f"{request.method} {request.url.path}", traceback.format_exc()
@@ -171,6 +183,12 @@ class Provider:
 
         endpoint.__name__ = op.id
         return Route(op.path, endpoint, methods=[op.method], name=f"{self.name}:{op.id}")
+
+
+def state_unavailable(exc: StateUnavailable) -> ApiError:
+    """The answer while the shared state store is out of reach: retry in a second."""
+    return ApiError(503, "service_unavailable", f"The emulator's shared state is unavailable; retry shortly. ({exc})",
+                    headers={"Retry-After": "1"})
 
 
 def named_jobs(request: Request) -> list[str]:

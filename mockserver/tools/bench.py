@@ -212,8 +212,8 @@ def bench_status(base: str, port: int, seconds: float) -> dict[str, Any]:
     }
 
 
-def _render_through_api(client: httpx.Client, body: dict[str, str], count: int) -> float:
-    """Seconds from creating `count` videos at once to all of them completed."""
+def render_through_api(client: httpx.Client, body: dict[str, str], count: int, poll: float = 0.01) -> float:
+    """Seconds from creating `count` videos at once to all of them completed (polled every `poll` s)."""
     started = time.perf_counter()
     ids = [client.post("/v1/videos", json=body).json()["id"] for _ in range(count)]
     pending = set(ids)
@@ -224,7 +224,7 @@ def _render_through_api(client: httpx.Client, body: dict[str, str], count: int) 
                 raise RuntimeError(f"{video_id} failed")
             if status == "completed":
                 pending.discard(video_id)
-        time.sleep(0.01)
+        time.sleep(poll)
     return time.perf_counter() - started
 
 
@@ -234,10 +234,10 @@ def bench_parallel(base: str, clip_seconds: float = 10.0, runs: int = 3) -> dict
     body = {"ref_image": png_b64(portrait()), "input": wav_b64(speech(clip_seconds))}
     together, apart = [], []
     with httpx.Client(base_url=base, headers={"Authorization": "Bearer bench"}, timeout=120) as client:
-        _render_through_api(client, body, 2)  # warm-up: both workers have rendered once
+        render_through_api(client, body, 2)  # warm-up: both workers have rendered once
         for _ in range(runs):
-            apart.append(_render_through_api(client, body, 1) + _render_through_api(client, body, 1))
-            together.append(_render_through_api(client, body, 2))
+            apart.append(render_through_api(client, body, 1) + render_through_api(client, body, 1))
+            together.append(render_through_api(client, body, 2))
     return {"clip_seconds": clip_seconds, "runs": runs, "one_after_the_other_s": statistics.median(apart),
             "at_once_s": statistics.median(together),
             "speedup": statistics.median(apart) / statistics.median(together)}

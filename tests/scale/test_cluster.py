@@ -114,6 +114,18 @@ def test_a_fault_rule_set_through_a_fires_on_b(cluster: Cluster) -> None:
         assert a.get("/_emulator/faults").json()["rules"][0]["fired"] == 1
 
 
+def test_a_fault_on_polls_of_a_finished_job_fires_once_on_b(cluster: Cluster) -> None:
+    """Polls of finished jobs read Redis without the tenant's lock, unless a rule must count them."""
+    with cluster.client(cluster.a, "poll-fault") as a, cluster.client(cluster.b, "poll-fault") as b:
+        video = a.post("/v1/videos", json=body()).json()
+        assert wait_status(a, video["id"], {"completed", "failed"})["status"] == "completed"
+        a.post("/_emulator/faults", json={"operation_id": "getVideo", "error": 503, "times": 1})
+        assert b.get(f"/v1/videos/{video['id']}").status_code == 503
+        polls = [b.get(f"/v1/videos/{video['id']}") for _ in range(3)]
+        assert [(p.status_code, p.json()["status"]) for p in polls] == [(200, "completed")] * 3
+        assert a.get("/_emulator/faults").json()["rules"][0]["fired"] == 1
+
+
 def test_a_clock_advanced_on_a_applies_on_b(cluster: Cluster) -> None:
     with cluster.client(cluster.a, "clock") as a, cluster.client(cluster.b, "clock") as b:
         a.post("/_emulator/clock", json={"mode": "frozen", "pace": "realtime"})
@@ -182,8 +194,16 @@ def test_a_front_end_that_dies_and_a_redis_restart_lose_no_completed_video(clust
         assert wait_status(a, video["id"], {"completed", "failed"})["status"] == "completed"
     cluster.a.kill()  # kill -9 of the front-end that made it
     cluster.redis.stop()  # and Redis restarts from its append-only file
-    cluster.redis.start()
     with cluster.client(cluster.b, "durable") as b:
-        assert b.get(f"/v1/videos/{video['id']}").json()["status"] == "completed"
+        down = b.get(f"/v1/videos/{video['id']}")  # meanwhile: a clear, retryable 503 (after ~8 s of retries)
+        assert down.status_code == 503 and down.headers["retry-after"] == "1", down.text
+        assert down.json()["error"]["type"] == "service_unavailable"
+        assert "shared state is unavailable" in down.json()["error"]["message"]
+        cluster.redis.start()
+        again = b.get(f"/v1/videos/{video['id']}")
+        assert again.status_code == 200 and again.json()["status"] == "completed", again.text
         content = b.get(f"/v1/videos/{video['id']}/content")
         assert content.status_code == 200 and inspect_mp4(content.content).n_frames == 25
+        after = b.post("/v1/videos", json=body()).json()  # the render workers waited out the outage
+        assert wait_status(b, after["id"], {"completed", "failed"})["status"] == "completed"
+    assert all(worker.proc.poll() is None for worker in cluster.workers)

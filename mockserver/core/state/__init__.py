@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .base import DEFAULT_TENANT, LiveJob, RecordLog, Tenants
+from .base import DEFAULT_TENANT, LiveJob, ReadOnly, RecordLog, StateUnavailable, Tenants
 from .embedded import EmbeddedTenants
 
-__all__ = ["DEFAULT_TENANT", "EmbeddedTenants", "LiveJob", "RecordLog", "Tenants"]
+__all__ = ["DEFAULT_TENANT", "EmbeddedTenants", "LiveJob", "ReadOnly", "RecordLog", "StateUnavailable", "Tenants"]

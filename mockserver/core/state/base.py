@@ -27,6 +27,16 @@ from ..tenants import JobHooks, NoHooks, Tenant
 DEFAULT_TENANT = "default"
 
 
+class ReadOnly(Exception):
+    """Raised in a read-only session by code that finds it must change the tenant after all: the
+    caller runs it again in a full session."""
+
+
+class StateUnavailable(Exception):
+    """The shared state store cannot be reached (Redis down, restarting or loading its data): the
+    request answers 503 with Retry-After, and nothing is lost."""
+
+
 class RecordLog(abc.ABC):
     """A tenant's bounded, append-only list of JSON-able records (journal entries, failures)."""
 
@@ -76,10 +86,14 @@ class Tenants(abc.ABC):
         self.hooks: JobHooks = NoHooks()
 
     @abc.abstractmethod
-    def session(self, name: str | None, *, jobs: Iterable[str] = (),
-                all_jobs: bool = False) -> AbstractAsyncContextManager[Tenant]:  # fmt: skip
+    def session(self, name: str | None, *, jobs: Iterable[str] = (), all_jobs: bool = False,
+                read_only: bool = False) -> AbstractAsyncContextManager[Tenant]:  # fmt: skip
         """The tenant `name` (made on first use) with its running and queued jobs, the jobs named in
-        `jobs` that exist, and every job when `all_jobs`."""
+        `jobs` that exist, and every job when `all_jobs`.
+
+        `read_only`: a shared store takes no lock and saves nothing; `tenant.read_only` is then True,
+        and code that must change the tenant raises `ReadOnly` (its caller tries again in a full
+        session). Only a shared store makes such sessions; others ignore the flag."""
 
     @abc.abstractmethod
     async def names(self) -> list[str]: ...

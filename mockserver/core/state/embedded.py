@@ -71,8 +71,8 @@ class EmbeddedTenants(Tenants):
         return tenant
 
     @asynccontextmanager
-    async def session(self, name: str | None, *, jobs: Iterable[str] = (),
-                      all_jobs: bool = False) -> AsyncIterator[Tenant]:  # fmt: skip
+    async def session(self, name: str | None, *, jobs: Iterable[str] = (), all_jobs: bool = False,
+                      read_only: bool = False) -> AsyncIterator[Tenant]:  # fmt: skip
         yield self.get(name)
 
     def tenant_names(self) -> list[str]:

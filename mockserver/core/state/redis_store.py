@@ -22,18 +22,22 @@ import logging
 import os
 import secrets
 import time
-from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterable
-from contextlib import asynccontextmanager
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from typing import Any
+from urllib.parse import urlsplit
 
 import redis.asyncio as aioredis
+from redis.asyncio.retry import Retry
+from redis.backoff import ExponentialBackoff
+from redis.exceptions import RedisError
 
 from ..clock import Clock
 from ..fragments import FragmentLog
 from ..jobs import Job, JobContext, JobStatus, RenderOrder, Settle
 from ..pacing import Pacing
 from ..tenants import Tenant
-from .base import DEFAULT_TENANT, LiveJob, RecordLog, Tenants
+from .base import DEFAULT_TENANT, LiveJob, RecordLog, StateUnavailable, Tenants
 from .records import apply_snapshot, job_from_record, job_record, pickled, pooled_jobs, tenant_snapshot, unpickled
 
 log = logging.getLogger("avatar_emulator")
@@ -44,6 +48,7 @@ WORKERS_GROUP = "workers"
 LOCK_TTL_MS = 15_000
 LEADER_TTL_MS = 2_000
 POLL_S = 0.02
+LOG_BATCH = 200
 STREAM_KEEP_S = 3600
 """Fragment streams stay this long after their render ends (late readers, dashboards)."""
 
@@ -81,9 +86,23 @@ def job_key(kind: str, tenant: str, job_id: str) -> str:
     return f"{PREFIX}{kind}:{tenant}:{job_id}"
 
 
+RECONNECT = Retry(ExponentialBackoff(cap=1.0, base=0.05), retries=12)
+"""A command that loses its connection (Redis restarting, or loading its append-only file) is
+retried for about 8 s before the error reaches the caller."""
+
+
+def shown(url: str) -> str:
+    """`url` without its credentials, fit for messages."""
+    parts = urlsplit(url)
+    if parts.username is None and parts.password is None:
+        return url
+    port = f":{parts.port}" if parts.port else ""
+    return parts._replace(netloc=f"{parts.hostname or ''}{port}").geturl()
+
+
 def connect(url: str) -> aioredis.Redis:
     """A client for `url` (redis://HOST:PORT/DB); bytes in, bytes out."""
-    return aioredis.Redis.from_url(url, decode_responses=False, health_check_interval=30)
+    return aioredis.Redis.from_url(url, decode_responses=False, health_check_interval=30, retry=RECONNECT)
 
 
 class Dispatch:
@@ -117,14 +136,17 @@ class RedisLog(RecordLog):
     async def items(self) -> list[dict[str, Any]]:
         await self.flush()
         out = []
-        for raw in await (await self.tenants.client()).lrange(self.key, 0, -1):
+        with self.tenants.reachable():
+            raws = await (await self.tenants.client()).lrange(self.key, 0, -1)
+        for raw in raws:
             seq, _, body = text(raw).partition("|")
             out.append({**json.loads(body), "seq": int(seq)})
         return out
 
     async def clear(self) -> None:
         await self.flush()
-        await (await self.tenants.client()).delete(self.key)
+        with self.tenants.reachable():
+            await (await self.tenants.client()).delete(self.key)
 
 
 class RedisLive(LiveJob):
@@ -182,19 +204,38 @@ class RedisTenants(Tenants):
         self._writes: asyncio.Queue[tuple[RedisLog, str, asyncio.Future[None]]] | None = None
         self._writer: asyncio.Task[None] | None = None
         self._me = f"{os.getpid()}-{secrets.token_hex(4)}"
+        self._outage_at = -float("inf")
 
     async def client(self) -> aioredis.Redis:
         if self._client is None:
             self._client = connect(self.url)
         return self._client
 
+    @contextmanager
+    def reachable(self) -> Iterator[None]:
+        """Turn a Redis that does not answer into `StateUnavailable` (503 to the caller)."""
+        try:
+            yield
+        except RedisError as exc:
+            self._outage_at = time.monotonic()
+            raise StateUnavailable(f"Redis at {shown(self.url)} did not answer: {exc}") from exc
+
     # --- sessions -------------------------------------------------------------------------------
 
     @asynccontextmanager
-    async def session(self, name: str | None, *, jobs: Iterable[str] = (),
-                      all_jobs: bool = False) -> AsyncIterator[Tenant]:  # fmt: skip
+    async def session(self, name: str | None, *, jobs: Iterable[str] = (), all_jobs: bool = False,
+                      read_only: bool = False) -> AsyncIterator[Tenant]:  # fmt: skip
         name = name or DEFAULT_TENANT
+        with self.reachable():
+            async with self._session(name, jobs, all_jobs, read_only) as tenant:
+                yield tenant
+
+    @asynccontextmanager
+    async def _session(self, name: str, jobs: Iterable[str], all_jobs: bool, read_only: bool) -> AsyncIterator[Tenant]:
         r = await self.client()
+        if read_only:
+            yield await self._peek(r, name, list(dict.fromkeys(jobs)))
+            return
         lock, token = tenant_key("l", name), secrets.token_hex(8)
         await self._acquire(r, lock, token)
         keeper = asyncio.ensure_future(self._keep(r, lock, token))
@@ -213,6 +254,32 @@ class RedisTenants(Tenants):
                 for tenant_name, job_id, order in dispatch.orders:
                     pipe.xadd(RENDERS, {"t": tenant_name, "j": job_id, "o": pickled(order) or ""})
                 await pipe.execute()
+
+    async def _peek(self, r: aioredis.Redis, name: str, ids: list[str]) -> Tenant:
+        """A read-only tenant in one round trip: the snapshot and the named jobs, no lock."""
+        async with r.pipeline(transaction=False) as pipe:
+            pipe.get(tenant_key("s", name))
+            if ids:
+                pipe.hmget(tenant_key("j", name), ids)
+            answers = await pipe.execute()
+        records = {job_id: as_bytes(raw) for job_id, raw in zip(ids, answers[1] if ids else [], strict=True) if raw}
+        tenant = self._build(name, Dispatch(), records, json.loads(answers[0]) if answers[0] else None)
+        tenant.read_only = True
+        return tenant
+
+    def _build(self, name: str, dispatch: Dispatch, records: dict[str, bytes],
+               snapshot: dict[str, Any] | None) -> Tenant:  # fmt: skip
+        tenant = Tenant(name, self.settings, dispatch, self.store, self.hooks)
+        loop = asyncio.get_running_loop()
+        for job_id, raw in records.items():
+            record = json.loads(raw)
+            job = job_from_record(record, self.store.root)
+            if record["fmp4"]:
+                job.fragments = FragmentLog(self.store.root / record["fmp4"], loop)
+            tenant.jobs[job_id] = job
+        if snapshot is not None:
+            apply_snapshot(tenant, snapshot)
+        return tenant
 
     async def _acquire(self, r: aioredis.Redis, lock: str, token: str) -> None:
         delay = 0.001
@@ -241,16 +308,7 @@ class RedisTenants(Tenants):
             for job_id, value in zip(ids, await r.hmget(tenant_key("j", name), ids), strict=True):
                 if value is not None:
                     records[job_id] = as_bytes(value)
-        tenant = Tenant(name, self.settings, dispatch, self.store, self.hooks)
-        loop = asyncio.get_running_loop()
-        for job_id, raw in records.items():
-            record = json.loads(raw)
-            job = job_from_record(record, self.store.root)
-            if record["fmp4"]:
-                job.fragments = FragmentLog(self.store.root / record["fmp4"], loop)
-            tenant.jobs[job_id] = job
-        if snapshot is not None:
-            apply_snapshot(tenant, snapshot)
+        tenant = self._build(name, dispatch, records, snapshot)
         for pool in tenant.pools.values():
             pool.await_compute = lambda job, wait: self._await_compute(r, job, wait)
         await self._merge_renders(r, tenant, [job for job in tenant.jobs.values() if not job.compute.done
@@ -269,7 +327,9 @@ class RedisTenants(Tenants):
             report = decoded(raw)
             merge_report(job, report)
             silence = self.settings.worker_silence_s
-            if not job.compute.done and _silent(report, silence):
+            # After a Redis outage, workers had no way to beat: judge them again once they could.
+            judged = time.monotonic() - self._outage_at > silence + 2
+            if not job.compute.done and judged and _silent(report, silence):
                 job.compute.done = True
                 job.compute.error = ("the render failed: its render worker stopped answering "
                                      f"for {silence:g} s (it died?); create the video again")
@@ -303,12 +363,18 @@ class RedisTenants(Tenants):
     # --- the rest of the interface ----------------------------------------------------------------
 
     async def names(self) -> list[str]:
-        return sorted(text(name) for name in await (await self.client()).smembers(PREFIX + "tenants"))
+        with self.reachable():
+            return sorted(text(name) for name in await (await self.client()).smembers(PREFIX + "tenants"))
 
     async def exists(self, name: str) -> bool:
-        return bool(await (await self.client()).sismember(PREFIX + "tenants", name))
+        with self.reachable():
+            return bool(await (await self.client()).sismember(PREFIX + "tenants", name))
 
     async def drop(self, name: str) -> None:
+        with self.reachable():
+            await self._drop(name)
+
+    async def _drop(self, name: str) -> None:
         r = await self.client()
         job_ids = [text(key) for key in await r.hkeys(tenant_key("j", name))]
         keys = [tenant_key(kind, name) for kind in ("s", "k", "j")]
@@ -328,14 +394,17 @@ class RedisTenants(Tenants):
     async def refresh_all(self) -> None:
         """The tick: one front-end (the leader of the moment) refreshes the tenants with work."""
         r = await self.client()
-        if not await r.eval(_LEAD, 1, PREFIX + "leader", self._me, LEADER_TTL_MS):
-            return
-        for raw in await r.smembers(PREFIX + "active"):
+        with self.reachable():
+            if not await r.eval(_LEAD, 1, PREFIX + "leader", self._me, LEADER_TTL_MS):
+                return
+            active = await r.smembers(PREFIX + "active")
+        for raw in active:
             async with self.session(text(raw)) as tenant:
                 tenant.refresh()
 
     async def clock_of(self, name: str) -> tuple[Clock, Pacing]:
-        raw = await (await self.client()).get(tenant_key("k", name))
+        with self.reachable():
+            raw = await (await self.client()).get(tenant_key("k", name))
         if raw is None:
             return Clock(), Pacing(self.settings.pace)
         data = json.loads(raw)
@@ -365,15 +434,22 @@ class RedisTenants(Tenants):
         return done
 
     async def _write_logs(self, queue: asyncio.Queue[tuple[RedisLog, str, asyncio.Future[None]]]) -> None:
+        """Append queued records in order, as many as are waiting in one round trip."""
         r = await self.client()
         while True:
-            target, text, done = await queue.get()
+            batch = [await queue.get()]
+            while not queue.empty() and len(batch) < LOG_BATCH:
+                batch.append(queue.get_nowait())
             try:
-                await r.eval(_APPEND, 2, target.key, target.seq_key, text, target.limit)
+                async with r.pipeline(transaction=False) as pipe:
+                    for target, record, _ in batch:
+                        pipe.eval(_APPEND, 2, target.key, target.seq_key, record, target.limit)
+                    await pipe.execute()
             except Exception as exc:  # a lost log record must not stop the others
-                log.warning("could not write a %s record: %s", target.key, exc)
-            if not done.done():
-                done.set_result(None)
+                log.warning("could not write %d log record(s): %s", len(batch), exc)
+            for _, _, done in batch:
+                if not done.done():
+                    done.set_result(None)
 
     def live(self, tenant: Tenant, job_id: str) -> LiveJob:
         live = RedisLive(self, tenant.name, job_id)

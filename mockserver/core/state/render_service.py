@@ -18,11 +18,13 @@ import logging
 import os
 import socket
 import time
+from collections.abc import Awaitable, Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import redis.asyncio as aioredis
-from redis.exceptions import ResponseError
+from redis.exceptions import RedisError, ResponseError
 
 from ..jobs import RenderOrder, outcome_of
 from ..workers import WorkerPool
@@ -32,6 +34,7 @@ from .redis_store import RENDERS, STREAM_KEEP_S, WORKERS_GROUP, connect, decoded
 log = logging.getLogger("avatar_emulator")
 
 BEAT_S = 1.0
+OUTAGE_PAUSE_S = 1.0
 PROGRESS_STEP = 0.02
 
 
@@ -39,6 +42,17 @@ async def ensure_group(r: aioredis.Redis) -> None:
     """The `workers` consumer group of the `renders` stream (from its start: no order is missed)."""
     with contextlib.suppress(ResponseError):  # BUSYGROUP: it exists
         await r.xgroup_create(RENDERS, WORKERS_GROUP, id="0", mkstream=True)
+
+
+async def through_outages(write: Callable[[], Awaitable[Any]], what: str) -> None:
+    """Run `write` until Redis takes it: a render's reports wait out a Redis restart, never get lost."""
+    while True:
+        try:
+            await write()
+            return
+        except RedisError as exc:
+            log.warning("could not write %s (%s); trying again in %g s", what, exc, OUTAGE_PAUSE_S)
+            await asyncio.sleep(OUTAGE_PAUSE_S)
 
 
 class RenderService:
@@ -61,7 +75,14 @@ class RenderService:
                 await slots.acquire()
                 try:
                     answer: Any = await r.xreadgroup(WORKERS_GROUP, self.name, {RENDERS: ">"}, count=1, block=500)
-                except Exception:
+                except RedisError as exc:  # Redis restarting: wait for it, never die of it
+                    slots.release()
+                    log.warning("worker %s: Redis did not answer (%s); waiting", self.name, exc)
+                    await asyncio.sleep(OUTAGE_PAUSE_S)
+                    with contextlib.suppress(RedisError):
+                        await ensure_group(r)
+                    continue
+                except BaseException:
                     slots.release()
                     raise
                 entries = [entry for _, stream in answer or [] for entry in stream]
@@ -105,23 +126,31 @@ class RenderService:
                 done["details"] = json.dumps(outcome.details, default=str)
             if outcome.result is not None:
                 done["result"] = pickled(outcome.result)
-            async with r.pipeline(transaction=False) as pipe:
-                pipe.hset(report, mapping=done)
-                pipe.xadd(stream, {"end": "1"})
-                pipe.expire(stream, STREAM_KEEP_S)
-                pipe.xack(RENDERS, WORKERS_GROUP, entry_id)
-                await pipe.execute()
+            await self._report_end(r, report, stream, entry_id, done)
             for path in order.inputs:
                 Path(path).unlink(missing_ok=True)
             self.rendered += 1
         finally:
             slots.release()
 
+    async def _report_end(self, r: aioredis.Redis, report: str, stream: str, entry_id: str,
+                          done: dict[Any, Any]) -> None:  # fmt: skip
+        async def write() -> None:
+            async with r.pipeline(transaction=False) as pipe:
+                pipe.hset(report, mapping={**done, "beat": time.time()})
+                pipe.xadd(stream, {"end": "1"})
+                pipe.expire(stream, STREAM_KEEP_S)
+                pipe.xack(RENDERS, WORKERS_GROUP, entry_id)
+                await pipe.execute()
+
+        await through_outages(write, f"the outcome of {report}")
+
     @staticmethod
     async def _beat(r: aioredis.Redis, report: str) -> None:
         while True:
             await asyncio.sleep(BEAT_S)
-            await r.hset(report, "beat", time.time())
+            with contextlib.suppress(RedisError):  # a missed beat is no harm; a dead worker misses them all
+                await r.hset(report, "beat", time.time())
 
 
 class _Relay:
@@ -156,12 +185,13 @@ class _Relay:
                 self.notes.append(str(event["note"]))
                 fields["notes"] = json.dumps(self.notes)
             if fields:
-                await self.r.hset(self.report, mapping=fields)
+                await through_outages(partial(self.r.hset, self.report, mapping=fields), f"the report {self.report}")
             if "fragment" in event and self.live_file is not None:
                 end_offset, media_end = event["fragment"]
                 with open(self.live_file, "rb") as handle:  # the bytes the render just wrote
                     handle.seek(self.offset)
                     data = handle.read(int(end_offset) - self.offset)
                 self.offset = int(end_offset)
-                await self.r.xadd(self.stream, {"i": self.index, "m": float(media_end), "d": data})
+                entry: dict[Any, Any] = {"i": self.index, "m": float(media_end), "d": data}
+                await through_outages(partial(self.r.xadd, self.stream, entry), f"a fragment of {self.stream}")
                 self.index += 1

@@ -50,7 +50,7 @@ class BosonProvider(Provider):
         from . import speech, videos
 
         return [  # status polls first: Starlette tries routes in order, and polls are the hot path
-            self.route("getVideo", videos.get_video),
+            self.route("getVideo", videos.get_video, read_mostly=True),
             self.route("createVideo", videos.create_video),
             self.route("streamVideo", videos.stream_video),
             self.route("downloadVideoContent", videos.download_content),

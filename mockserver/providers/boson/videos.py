@@ -13,6 +13,7 @@ from ...core.fragments import FragmentLog
 from ...core.jobs import Job, JobPool, JobStatus, PoolFull
 from ...core.live import released_fragments
 from ...core.retention import EVICTED_KEY
+from ...core.state import ReadOnly
 from ...core.workers import TaskFailed, WorkerDied
 from ...http.bodies import read_body
 from ...http.errors import ApiError
@@ -190,6 +191,8 @@ def _job(call: Call) -> Job:
 
 async def get_video(call: Call) -> Response:
     job = _job(call)
+    if call.tenant.read_only and not job.status.terminal:
+        raise ReadOnly  # it may move on: read it under the tenant's lock
     await pool(call).status_read(job)
     return JSONResponse(video_json(job))
 

@@ -80,7 +80,7 @@ class HeyGenProvider(Provider):
         return "x-api-key" in request.headers
 
     def route(self, op_id: str, handler: Handler, *, authenticated: bool = True, all_jobs: bool = False,
-              tenant_of_request: TenantOf | None = None) -> Route:
+              tenant_of_request: TenantOf | None = None, read_mostly: bool = False) -> Route:
         family = envelopes.family_of(self.spec.operations[op_id].path)
 
         async def bound(call: Call) -> Response:
@@ -89,13 +89,14 @@ class HeyGenProvider(Provider):
                 self.authenticate(call)
             return await handler(call)
 
-        return super().route(op_id, bound, authenticated=False, all_jobs=all_jobs, tenant_of_request=tenant_of_request)
+        return super().route(op_id, bound, authenticated=False, all_jobs=all_jobs, tenant_of_request=tenant_of_request,
+                             read_mostly=read_mostly)
 
     def routes(self) -> list[Route]:
         from . import assets, catalog, generate, legacy, status, webhooks
 
         return [
-            self.route("getVideoStatus", status.video_status),  # the hot path first
+            self.route("getVideoStatus", status.video_status, read_mostly=True),  # the hot path first
             self.route("generateVideo", generate.generate_v2),
             self.route("generateVideoV1", legacy.generate_v1),
             self.route("listVideos", status.list_videos, all_jobs=True),

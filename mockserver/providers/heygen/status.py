@@ -12,6 +12,7 @@ from typing import Any
 from starlette.responses import FileResponse, Response
 
 from ...core.retention import EVICTED_KEY
+from ...core.state import ReadOnly
 from ...http.errors import ApiError
 from ...http.routing import Call
 from . import envelopes
@@ -66,6 +67,8 @@ def status_data(call: Call, video: Video) -> dict[str, Any]:
 async def video_status(call: Call) -> Response:
     video_id = query(call)["video_id"]
     video = _video(call, video_id)
+    if call.tenant.read_only and video.status not in ("completed", "failed"):
+        raise ReadOnly  # it may move on: read it under the tenant's lock
     video.job.status_reads += 1
     if video.submitted:
         pool_of(call.emulator, call.tenant).refresh()
