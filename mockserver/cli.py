@@ -1,4 +1,4 @@
-"""`avatar-emulator serve | render | conformance | bench | record | drift | report`."""
+"""`avatar-emulator serve | worker | render | conformance | bench | record | drift | report`."""
 
 from __future__ import annotations
 
@@ -218,8 +218,8 @@ def worker(args: argparse.Namespace) -> int:
     return 0
 
 
-def main(argv: list[str] | None = None) -> int:
-    argv = list(sys.argv[1:] if argv is None else argv)
+def build_parser() -> argparse.ArgumentParser:
+    """The `avatar-emulator` parser: `serve` and `worker` in full; the other commands parse their own flags."""
     parser = argparse.ArgumentParser(prog="avatar-emulator", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     _serve_parser(sub)
@@ -230,11 +230,17 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("record", help="record a session against the real API through a proxy", add_help=False)
     sub.add_parser("drift", help="replay recorded requests against the emulator and report differences",
                    add_help=False)
+    sub.add_parser("report", help="open a conformance report in the dashboard", add_help=False)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser()
     if argv and argv[0] in ("record", "drift"):
         from .tools import drift, record
 
         return (record.main if argv[0] == "record" else drift.main)(argv[1:])
-    sub.add_parser("report", help="open a conformance report in the dashboard", add_help=False)
     if argv and argv[0] in ("render", "conformance", "bench", "report"):
         command, rest = argv[0], argv[1:]
         if command == "render":
