@@ -194,6 +194,8 @@ def state_unavailable(exc: StateUnavailable) -> ApiError:
 def named_jobs(request: Request) -> list[str]:
     """The job ids a request may name: its path parameters and a `video_id` query parameter."""
     named = [str(value) for value in request.path_params.values()]
+    if not request.scope.get("query_string"):  # the hot path (GET /v1/videos/{id}) parses nothing
+        return named
     video_id = request.query_params.get("video_id")
     return [*named, video_id] if video_id else named
 
