@@ -30,7 +30,7 @@ import httpx
 import numpy as np
 from PIL import Image, ImageDraw
 
-from reference_engine import SAMPLE_RATE, mp4box
+from reference_engine import FPS, SAMPLE_RATE, mp4box
 from reference_engine.audio_formats import encode_audio
 from reference_engine.render import RenderJob, iter_yuv_frames, render_fmp4
 from reference_engine.tts import synthesize
@@ -79,29 +79,36 @@ def png_b64(rgb: np.ndarray) -> str:
     return base64.b64encode(buf.getvalue()).decode()
 
 
-def bench_render(seconds: float) -> list[dict[str, Any]]:
+def bench_render(seconds: float, runs: int = 3) -> list[dict[str, Any]]:
+    """Per size: render+encode beside bare libx264 on the same frames, `runs` times interleaved
+    (this machine is noisy); medians reported, with every run's ratio."""
     audio = speech(seconds)
     image = portrait()
     rows = []
     for width, height in SIZES:
         job = RenderJob(image=image, audio=audio, width=width, height=height)
-        started = time.perf_counter()
-        for _ in render_fmp4(job):
-            pass
-        render_s = time.perf_counter() - started
         frames = list(iter_yuv_frames(job))
-        started = time.perf_counter()
-        encoded = encode_yuv_frames_plain(frames, width, height)
-        plain_s = time.perf_counter() - started
+        render_fps, plain_fps = [], []
+        for _ in range(runs):
+            started = time.perf_counter()
+            for _ in render_fmp4(job):
+                pass
+            render_fps.append(job.n_frames / (time.perf_counter() - started))
+            started = time.perf_counter()
+            encoded = encode_yuv_frames_plain(frames, width, height)
+            plain_fps.append(encoded / (time.perf_counter() - started))
         del frames
+        render, plain = statistics.median(render_fps), statistics.median(plain_fps)
         rows.append(
             {
                 "size": f"{width}x{height}",
                 "frames": job.n_frames,
-                "render_encode_fps": job.n_frames / render_s,
-                "plain_x264_ultrafast_fps": encoded / plain_s,
-                "ratio": (job.n_frames / render_s) / (encoded / plain_s),
-                "x_realtime": seconds / render_s,
+                "runs": runs,
+                "render_encode_fps": render,
+                "plain_x264_ultrafast_fps": plain,
+                "ratio": render / plain,
+                "ratios": [r / q for r, q in zip(render_fps, plain_fps, strict=True)],
+                "x_realtime": render / FPS,
             }
         )
     return rows
@@ -244,12 +251,13 @@ def bench_parallel(base: str, clip_seconds: float = 10.0, runs: int = 3) -> dict
 
 
 def print_table(results: dict[str, Any]) -> None:
-    print("\nrender + encode (60 s clip) vs plain libx264 ultrafast on the same frames")
-    print(f"{'size':>9} {'frames':>7} {'render fps':>11} {'plain fps':>10} {'ratio':>6} {'x realtime':>11}")
+    print("\nrender + encode vs plain libx264 ultrafast on the same frames (medians of interleaved runs)")
+    print(f"{'size':>9} {'frames':>7} {'render fps':>11} {'plain fps':>10} {'ratio':>6} {'x realtime':>11}  runs")
     for row in results["render"]:
         print(
             f"{row['size']:>9} {row['frames']:>7} {row['render_encode_fps']:>11.0f} "
-            f"{row['plain_x264_ultrafast_fps']:>10.0f} {row['ratio']:>6.2f} {row['x_realtime']:>11.1f}"
+            f"{row['plain_x264_ultrafast_fps']:>10.0f} {row['ratio']:>6.2f} {row['x_realtime']:>11.1f}  "
+            + " ".join(f"{ratio:.2f}" for ratio in row["ratios"])
         )
     s = results["stream"]
     print(f"\nstream (fast pace, median of {s['runs']}): first byte {s['ttfb_ms_median']:.1f} ms, "
