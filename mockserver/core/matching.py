@@ -70,4 +70,8 @@ def check_called(
         lines.append("Other calls in this tenant: " + ", ".join(f"{name} x{n}" for name, n in others.most_common()))
     elif not same_op:
         lines.append("The journal of this tenant is empty: did the client send X-Emulator-Tenant?")
+    first = min((int(entry["seq"]) for entry in entries if "seq" in entry), default=1)
+    if first > 1:
+        lines.append(f"Entries #1-#{first - 1} are no longer in the journal (cleared, or dropped: it keeps each "
+                     "tenant's newest entries only, Settings.journal_size); the call may be among them.")
     raise AssertionError("\n".join(lines))

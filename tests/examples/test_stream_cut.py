@@ -1,5 +1,7 @@
 """Example: the live fMP4 stream breaks mid-way; your client falls back to downloading the file."""
 
+import time
+
 import httpx
 import pytest
 
@@ -16,7 +18,7 @@ def fetch_video(client: httpx.Client, body: dict) -> bytes:
         except httpx.RemoteProtocolError:
             pass
     while client.get(f"/videos/{video_id}").json()["status"] != "completed":
-        pass
+        time.sleep(0.05)  # a poll loop that never sleeps would fill the journal (1,000 entries) in a second
     return client.get(f"/videos/{video_id}/content").content
 
 
