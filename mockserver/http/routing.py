@@ -154,6 +154,11 @@ class Provider:
             router = self.router
             assert router is not None, "a provider serves only once a Router holds it"
             tenants = router.emulator.tenants
+
+            async def call_in(tenant: Tenant) -> Response:
+                notes.clock = tenant.clock.now()
+                return await router.run(Call(request, op, self, router.emulator, notes, tenant), respond)
+
             try:
                 if tenant_of_request is None:
                     name: str | None = tenant_of(request.headers)
@@ -161,14 +166,13 @@ class Provider:
                     name = tenant_of_request(request)
                     if name is None or not await tenants.exists(name):
                         return self.error_response(ApiError(404, "not_found", "No such file."))
+                jobs = named_jobs(request)
                 if read_mostly and tenants.shared:
                     with contextlib.suppress(ReadOnly):
-                        async with tenants.session(name, jobs=named_jobs(request), read_only=True) as tenant:
-                            notes.clock = tenant.clock.now()
-                            return await router.run(Call(request, op, self, router.emulator, notes, tenant), respond)
-                async with tenants.session(name, jobs=named_jobs(request), all_jobs=all_jobs) as tenant:
-                    notes.clock = tenant.clock.now()
-                    return await router.run(Call(request, op, self, router.emulator, notes, tenant), respond)
+                        async with tenants.session(name, jobs=jobs, read_only=True) as tenant:
+                            return await call_in(tenant)
+                async with tenants.session(name, jobs=jobs, all_jobs=all_jobs) as tenant:
+                    return await call_in(tenant)
             except StateUnavailable as exc:
                 log.warning("%s answered 503: %s", op.id, exc)
                 return self.error_response(state_unavailable(exc))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -12,15 +11,14 @@ from PIL import Image
 
 from reference_engine.cli import main as cli_main
 from tests.media import blank_image, make_portrait, speech_like, wav_bytes
+from tests.system import system_tool
 
 SECONDS = 3.987  # the clip: ffprobe read 4.043 s before the priming was accounted for
 FRAME = 1 / 25
 
 
 def ffprobe_duration(path: Path) -> float:
-    ffprobe = shutil.which("ffprobe")
-    if ffprobe is None:
-        pytest.skip("apt-get install ffmpeg")
+    ffprobe = system_tool("ffprobe", "apt-get install -y ffmpeg")
     out = subprocess.run([ffprobe, "-v", "error", "-show_entries", "format=duration", "-of", "csv=p=0", str(path)],
                          capture_output=True, text=True, check=True).stdout  # fmt: skip
     return float(out.strip())

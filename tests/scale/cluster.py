@@ -4,8 +4,6 @@ proxy in front of the front-ends: what `docs/deploy/` describes, on one machine.
 from __future__ import annotations
 
 import contextlib
-import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -15,7 +13,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
-import pytest
 import redis
 from starlette.applications import Starlette
 from starlette.background import BackgroundTask
@@ -24,6 +21,7 @@ from starlette.responses import StreamingResponse
 from starlette.routing import Route
 
 from tests.hardening.helpers import ROOT, free_port
+from tests.system import system_tool
 
 INSTALL = "apt-get install -y redis-server"
 HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "content-length", "host"}
@@ -31,12 +29,7 @@ HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "content-length",
 
 def redis_server_binary() -> str:
     """redis-server's path; without it the test skips (in CI, where `.ci/run` installs it, it fails)."""
-    found = shutil.which("redis-server")
-    if found is None:
-        if os.environ.get("CI"):
-            pytest.fail(f"redis-server is missing in CI: {INSTALL}")
-        pytest.skip(f"needs Debian's redis-server: {INSTALL}")
-    return found
+    return system_tool("redis-server", INSTALL)
 
 
 @dataclass

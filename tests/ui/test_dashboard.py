@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import base64
 import json
-import os
 import secrets
 import shutil
 import time
@@ -24,6 +23,7 @@ from mockserver import create_app
 from mockserver.tools.report import report_settings
 from tests.media import speech_like, wav_bytes
 from tests.servers import serve
+from tests.system import unavailable
 
 INSTALL = "apt-get install -y chromium chromium-driver"
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "out" / "screenshots"
@@ -32,13 +32,6 @@ CHROME_FLAGS = (
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
     "--disable-dev-shm-usage", "--autoplay-policy=no-user-gesture-required", "--window-size=1440,900",
 )
-
-
-def _unavailable(reason: str) -> None:
-    """Skip where the browser is missing; never in CI, where .ci/run installs it."""
-    if os.environ.get("CI", "").lower() not in ("", "0", "false"):
-        pytest.fail(f"CI must run the browser tests: {reason}", pytrace=False)
-    pytest.skip(reason)
 
 
 REPORT = {
@@ -87,12 +80,12 @@ def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     chromium = shutil.which("chromium") or shutil.which("chromium-browser")
     chromedriver = shutil.which("chromedriver")
     if not chromium or not chromedriver:
-        _unavailable(INSTALL)
+        unavailable(INSTALL)
     try:
         from selenium import webdriver
         from selenium.webdriver.chrome.service import Service
     except ImportError:
-        _unavailable("pip install -e '.[dev]' (selenium)")
+        unavailable("pip install -e '.[dev]' (selenium)")
     options = webdriver.ChromeOptions()
     options.binary_location = str(chromium)
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
