@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import queue
 import tempfile
 import threading
 from collections.abc import Callable, Generator, Iterator
@@ -17,6 +16,7 @@ from . import FPS, SAMPLE_RATE
 from .animate import FaceAnimator, frame_count
 from .face import locate_face
 from .image import fit_cover
+from .pipeline import EncodedFrames
 from .video import FragmentedMP4Writer, encode_yuv_frames_plain
 
 __all__ = [
@@ -30,8 +30,7 @@ __all__ = [
     "render_mp4",
 ]
 
-_QUEUE = 8  # frames the render thread may run ahead of the encoder
-PIPELINE = True  # render on a second thread while the encoder runs (PyAV drops the GIL in x264)
+PIPELINE = True  # draw, encode and mux on three threads (PyAV and OpenCV drop the GIL in their C work)
 
 
 @dataclass(frozen=True)
@@ -81,51 +80,6 @@ def iter_yuv_frames(job: RenderJob) -> Iterator[np.ndarray]:
     yield from make_animator(job).yuv_frames()
 
 
-class _FrameSource:
-    """The animator's frames, rendered on a producer thread (bounded queue) or inline."""
-
-    def __init__(self, animator: FaceAnimator, threaded: bool) -> None:
-        self._stop = threading.Event()
-        self._q: queue.Queue[object] = queue.Queue(maxsize=_QUEUE)
-        self._inline = None if threaded else animator.yuv_frames(ring=2)
-        self._worker: threading.Thread | None = None
-        if threaded:
-            self._worker = threading.Thread(target=self._produce, args=(animator,), name="render", daemon=True)
-            self._worker.start()
-
-    def _produce(self, animator: FaceAnimator) -> None:
-        try:
-            for frame in animator.yuv_frames(ring=_QUEUE + 3):
-                while not self._stop.is_set():
-                    try:
-                        self._q.put(frame, timeout=0.05)
-                        break
-                    except queue.Full:
-                        continue
-                if self._stop.is_set():
-                    return
-            self._q.put(None)
-        except BaseException as exc:  # handed to the consumer, which re-raises it
-            self._q.put(exc)
-
-    def next(self) -> np.ndarray | None:
-        """The next frame, or None at the end."""
-        if self._inline is not None:
-            return next(self._inline, None)
-        item = self._q.get()
-        if isinstance(item, BaseException):
-            raise item
-        return item if isinstance(item, np.ndarray) else None
-
-    def close(self) -> None:
-        self._stop.set()
-        while self._worker is not None and self._worker.is_alive():  # unblock a producer on a full queue
-            try:
-                self._q.get_nowait()
-            except queue.Empty:
-                self._worker.join(timeout=0.05)
-
-
 def render_fmp4(
     job: RenderJob,
     *,
@@ -136,9 +90,9 @@ def render_fmp4(
 ) -> Generator[Fragment, None, None]:
     """Render `job` as a fragmented MP4 (H.264 + AAC), yielding the init segment and each fragment as muxed.
 
-    pipeline=True draws frames on a second thread while the encoder runs (fastest for one render);
-    pipeline=False draws them between encodes (what several renders at once, one per process, want:
-    each then stays near one core). The bytes are the same either way.
+    pipeline=True draws frames and runs x264 on threads of their own while this one muxes (fastest
+    for one render: see `pipeline`); pipeline=False does all three in turn (what several renders at
+    once, one per process, want: each then stays near one core). The bytes are the same either way.
 
     progress(f) is called with non-decreasing f in 0..1; setting `cancel` stops the render promptly
     (the generator simply ends); on_note(text) is told what a user should know about the result,
@@ -156,20 +110,23 @@ def render_fmp4(
         writer.abort()
         raise
     index = 0
-    source = _FrameSource(animator, threaded=pipeline)
+    stages = EncodedFrames(animator, writer) if pipeline else None
+    encoded = iter(stages) if stages is not None else (writer.encode(f) for f in animator.yuv_frames(ring=2))
     total = animator.n_frames
     done = False
     try:
-        while (frame := source.next()) is not None:
+        for muxed, packets in enumerate(encoded, start=1):
             if cancel is not None and cancel.is_set():
                 return
-            for data in writer.write(frame):
+            for data in writer.mux(packets):
                 index += 1
                 yield Fragment(data, index, writer.video_frames_out / FPS)
             if progress is not None:
-                progress(0.99 * writer.frames_in / total)
+                progress(0.99 * muxed / total)
         if cancel is not None and cancel.is_set():
             return
+        if stages is not None:
+            stages.close()  # the encoder's thread is done before the flush
         for data in writer.close():
             index += 1
             yield Fragment(data, index, writer.video_frames_out / FPS)
@@ -177,7 +134,8 @@ def render_fmp4(
         if progress is not None:
             progress(1.0)
     finally:
-        source.close()
+        if stages is not None:
+            stages.close()
         if not done:
             writer.abort()
 

@@ -20,6 +20,9 @@ from .mp4box import BoxSplitter, top_level, track_runs
 GOP = 25
 FRAG_DURATION_US = 200_000  # fragments of at most 0.2 s: the first playable bytes leave early
 AUDIO_LEAD_FRAMES = 5  # keep AAC this far ahead of video so the interleaver never waits for it
+AUDIO_AHEAD = SAMPLE_RATE  # the AAC thread encodes at most this far past what the muxer has asked for:
+# paced, it leaves the second core to the frames while a render starts instead of racing to the end
+AUDIO_CHUNK = SAMPLE_RATE // 5  # samples per AudioFrame fed to the encoder (PyAV re-chunks to 1024)
 AAC_PRIMING = 1024  # samples of encoder delay FFmpeg's AAC encoder puts before the first input sample
 MOVFLAGS = "frag_keyframe+empty_moov+default_base_moof+skip_trailer"
 X264_OPTIONS = {
@@ -86,12 +89,14 @@ class FragmentedMP4Writer:
         self._as.codec_context.options = {"aac_coder": "fast"}
         self._tb_v = fractions.Fraction(1, FPS)
         self._tb_a = fractions.Fraction(1, SAMPLE_RATE)
-        self._n = 0
+        self._n = 0  # video frames encoded
+        self._v_muxed = 0  # video packets muxed (x264 with zerolatency: one per frame, at once)
         self._closed = False
         self.video_frames_out = 0
         self._a_packets: list[av.Packet] = []
         self._a_done = False
         self._a_stop = False
+        self._a_wanted = 0  # audio samples the muxer has asked for so far
         self._a_error: BaseException | None = None
         self._a_cond = threading.Condition()
         self._out.start_encoding()  # writes ftyp+moov now
@@ -105,7 +110,7 @@ class FragmentedMP4Writer:
 
     @property
     def frames_in(self) -> int:
-        """Video frames written so far."""
+        """Video frames encoded so far."""
         return self._n
 
     def _take(self) -> list[bytes]:
@@ -133,17 +138,20 @@ class FragmentedMP4Writer:
         and the rest is fed from pts AAC_PRIMING, so the first packet starts at 0 and the track lasts
         exactly as long as the input (no edit list, which fragmented readers such as ffprobe ignore).
         """
-        spf = SAMPLE_RATE // FPS
         audio = lead_in_trimmed(self.audio)
         offset = self.audio.size - audio.size
         try:
-            for start in range(0, audio.size, spf):
-                frame = av.AudioFrame.from_ndarray(audio[None, start : start + spf], format="flt", layout="mono")
+            for start in range(0, audio.size, AUDIO_CHUNK):
+                with self._a_cond:
+                    while not self._a_stop and offset + start > self._a_wanted + AUDIO_AHEAD:
+                        self._a_cond.wait()
+                    if self._a_stop:
+                        return
+                chunk = audio[None, start : start + AUDIO_CHUNK]
+                frame = av.AudioFrame.from_ndarray(chunk, format="flt", layout="mono")
                 frame.sample_rate, frame.pts, frame.time_base = SAMPLE_RATE, offset + start, self._tb_a
                 packets = self._as.encode(frame)
                 with self._a_cond:
-                    if self._a_stop:
-                        return
                     self._a_packets.extend(packets)
                     self._a_cond.notify_all()
             packets = self._as.encode(None)
@@ -159,6 +167,11 @@ class FragmentedMP4Writer:
     def _push_audio(self, upto: int | None) -> None:
         """Mux the encoded audio packets that start before sample `upto` (all of them for None)."""
         with self._a_cond:
+            wanted = self.audio.size if upto is None else upto
+            if wanted > self._a_wanted:
+                if wanted // AUDIO_CHUNK != self._a_wanted // AUDIO_CHUNK:  # wake the AAC thread once a chunk
+                    self._a_cond.notify_all()
+                self._a_wanted = wanted
             while not self._a_done and (upto is None or not self._a_packets or (self._a_packets[-1].pts or 0) < upto):
                 self._a_cond.wait()
             if self._a_error is not None:
@@ -178,13 +191,24 @@ class FragmentedMP4Writer:
 
         The array is handed to the encoder without a copy and may be reused once this returns.
         """
+        return self.mux(self.encode(yuv))
+
+    def encode(self, yuv: np.ndarray) -> list[av.Packet]:
+        """The first half of `write`: x264 only, so it may run on a thread of its own while another
+        thread muxes the packets of earlier frames (in order) with `mux`."""
         if self._closed:
             raise ValueError("the writer is closed")
         frame = av.VideoFrame.from_numpy_buffer(yuv, format="yuv420p")
         frame.pts, frame.time_base = self._n, self._tb_v
         self._n += 1
-        self._out.mux(self._vs.encode(frame))
-        self._push_audio((self._n + AUDIO_LEAD_FRAMES) * (SAMPLE_RATE // FPS))
+        return self._vs.encode(frame)
+
+    def mux(self, packets: list[av.Packet]) -> list[bytes]:
+        """The second half of `write`: mux video packets from `encode`, with the audio that goes
+        before them; returns completed fragments."""
+        self._out.mux(packets)
+        self._v_muxed += len(packets)
+        self._push_audio((self._v_muxed + AUDIO_LEAD_FRAMES) * (SAMPLE_RATE // FPS))
         return self._take()
 
     def close(self) -> list[bytes]:
@@ -208,6 +232,7 @@ class FragmentedMP4Writer:
         self._closed = True
         with self._a_cond:
             self._a_stop = True
+            self._a_cond.notify_all()
         self._a_thread.join()
         with contextlib.suppress(av.FFmpegError, ValueError, OSError):
             self._out.close()

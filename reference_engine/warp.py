@@ -92,16 +92,43 @@ def source_rows(v: np.ndarray, dst: list[np.ndarray], src: list[np.ndarray]) -> 
 
 
 @dataclass(frozen=True)
+class Paint:
+    """A blend (out * keep + add) over rows r0:r1 and columns c0:c1 of an edit's output."""
+
+    r0: int
+    r1: int
+    c0: int
+    c1: int
+    keep: np.ndarray
+    add: np.ndarray
+
+
+@dataclass(frozen=True)
 class PlaneEdit:
-    """One plane's cached edit: remap maps for its box, and an optional blend (out * keep + add)."""
+    """One plane's cached edit: `cv2.remap` maps reading a window of the plane, and an optional paint.
+
+    The window is (height, width) at (row, col); the maps cover only the part of it that changes,
+    whose top-left corner is (r0, c0) in the window.
+    """
 
     plane: int
     row: int
     col: int
+    height: int
+    width: int
+    r0: int
+    c0: int
     map1: np.ndarray
     map2: np.ndarray
-    keep: np.ndarray | None = None
-    add: np.ndarray | None = None
+    paint: Paint | None = None
+
+
+def _bounds(mask: np.ndarray) -> tuple[int, int, int, int] | None:
+    """(r0, r1, c0, c1) around the True cells of a 2-D mask, or None."""
+    rows, cols = np.nonzero(mask)
+    if not rows.size:
+        return None
+    return int(rows.min()), int(rows.max()) + 1, int(cols.min()), int(cols.max()) + 1
 
 
 def plane_edit(frame: FaceFrame, box: Box, plane: int, u: np.ndarray, src_v: np.ndarray,
@@ -114,11 +141,24 @@ def plane_edit(frame: FaceFrame, box: Box, plane: int, u: np.ndarray, src_v: np.
     mx = ((sx - off) / sub - box.x0 // sub).astype(np.float32)  # relative to the box: the warp reads the
     my = ((sy - off) / sub - box.y0 // sub).astype(np.float32)  # frame being drawn, wherever the head is
     map1, map2 = cv2.convertMaps(mx, my, cv2.CV_16SC2)
-    keep = add = None
+    height, width = mx.shape
+    # where the fixed-point map is the identity, remap gives the pixel back: crop to what changes
+    ys, xs = np.mgrid[0:height, 0:width]
+    changes = (map2 != 0) | (map1[..., 0] != xs) | (map1[..., 1] != ys)
+    alpha = value = None
     if paint is not None:
         alpha = np.clip(paint[0], 0.0, 1.0).astype(np.float32)
-        keep, add = 1.0 - alpha, alpha * paint[1].astype(np.float32) + np.float32(0.5)
-    return PlaneEdit(plane, box.y0 // sub, box.x0 // sub, map1, map2, keep, add)
+        value = np.broadcast_to(paint[1], alpha.shape)
+        changes |= alpha > 0  # where alpha is 0 the blend gives the pixel back too
+    r0, r1, c0, c1 = _bounds(changes) or (0, 0, 0, 0)
+    painted = None
+    if alpha is not None and value is not None and (at := _bounds(alpha > 0)) is not None:
+        a0, a1, b0, b1 = at
+        a, v = alpha[a0:a1, b0:b1], value[a0:a1, b0:b1].astype(np.float32)
+        painted = Paint(a0 - r0, a1 - r0, b0 - c0, b1 - c0, 1.0 - a, a * v + np.float32(0.5))
+    return PlaneEdit(plane, box.y0 // sub, box.x0 // sub, height, width, r0, c0,
+                     np.ascontiguousarray(map1[r0:r1, c0:c1]), np.ascontiguousarray(map2[r0:r1, c0:c1]),
+                     painted)  # fmt: skip
 
 
 def build_edits(frame: FaceFrame, knots: Knots, box: Box) -> list[PlaneEdit]:
@@ -142,10 +182,13 @@ def apply_edits(planes: Planes, edits: list[PlaneEdit], dx: int, dy: int) -> Non
     so where the warp fades out it meets that frame without a seam.
     """
     for e in edits:
+        if not e.map2.size:
+            continue
         sub = SUBSAMPLING[e.plane]
         r, c = e.row + dy // sub, e.col + dx // sub
-        window = planes[e.plane][r : r + e.map2.shape[0], c : c + e.map2.shape[1]]
+        window = planes[e.plane][r : r + e.height, c : c + e.width]
         out = cv2.remap(window, e.map1, e.map2, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-        if e.keep is not None and e.add is not None:
-            out = (out * e.keep + e.add).astype(np.uint8)
-        window[...] = out
+        if (p := e.paint) is not None:
+            part = out[p.r0 : p.r1, p.c0 : p.c1]
+            part[...] = part * p.keep + p.add
+        window[e.r0 : e.r0 + out.shape[0], e.c0 : e.c0 + out.shape[1]] = out

@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from reference_engine.animate import FaceAnimator
 from reference_engine.cli import main as cli_main
 from reference_engine.render import Fragment, RenderJob, iter_yuv_frames, make_animator, render_fmp4, render_mp4
 from tests.media import (
@@ -184,6 +185,33 @@ def test_bad_jobs_are_refused() -> None:
         RenderJob(np.zeros((32, 32), np.uint8), np.zeros(100, np.float32), 32, 32)
 
 
+def render_threads() -> list[str]:
+    return [t.name for t in threading.enumerate() if t.name in ("draw", "x264", "aac") and t.is_alive()]
+
+
+def test_pipelined_and_inline_renders_give_the_same_bytes(rendered: Rendered) -> None:
+    inline = b"".join(f.data for f in render_fmp4(rendered.job, pipeline=False))
+    assert inline == rendered.data
+
+
+def test_a_drawing_error_reaches_the_caller_and_stops_every_thread(monkeypatch: pytest.MonkeyPatch) -> None:
+    job = RenderJob(make_portrait(320, 240).rgb, speech_like(4.0), 320, 240)
+    draw = FaceAnimator.render_into
+
+    def broken(self: FaceAnimator, i: int, buf: np.ndarray, *, reused: bool = False) -> np.ndarray:
+        if i == 40:
+            raise RuntimeError("drawing frame 40 failed")
+        return draw(self, i, buf, reused=reused)
+
+    monkeypatch.setattr(FaceAnimator, "render_into", broken)
+    got: list[Fragment] = []
+    with pytest.raises(RuntimeError, match="frame 40"):
+        for fragment in render_fmp4(job):
+            got.append(fragment)
+    assert got and got[-1].media_end <= 40 / 25  # what was drawn before it was delivered
+    assert not render_threads()
+
+
 def test_cancel_stops_promptly() -> None:
     portrait = make_portrait(320, 240)
     job = RenderJob(portrait.rgb, speech_like(20.0), 320, 240)
@@ -192,9 +220,10 @@ def test_cancel_stops_promptly() -> None:
     for fragment in render_fmp4(job, cancel=cancel):
         got.append(fragment)
         if len(got) == 3:
+            assert render_threads()  # the pipeline is running (so the check below can fail)
             cancel.set()
     assert len(got) <= 4 and got[-1].media_end < 2.0
-    assert not any(t.name in ("render", "aac") and t.is_alive() for t in threading.enumerate())
+    assert not render_threads()
 
 
 def test_closing_the_generator_releases_threads() -> None:
@@ -202,8 +231,9 @@ def test_closing_the_generator_releases_threads() -> None:
     gen = render_fmp4(job)
     next(gen)
     next(gen)
+    assert sorted(render_threads()) == ["aac", "draw", "x264"]
     gen.close()
-    assert not any(t.name in ("render", "aac") and t.is_alive() for t in threading.enumerate())
+    assert not render_threads()
 
 
 def test_cli_renders_an_mp4(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

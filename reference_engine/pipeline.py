@@ -1,0 +1,114 @@
+"""The render pipeline's threads: frames drawn on one, x264 on another, muxing on the caller's.
+
+x264 is the slowest stage and the only one that cannot be split, so everything else runs beside it:
+the drawing thread stays a few frames ahead, and the caller muxes the packets of earlier frames
+(and does whatever it does with the fragments) while the next frame encodes. PyAV and OpenCV drop
+the GIL in their C work, so the stages overlap on separate cores.
+
+The hand-offs are C-level `queue.SimpleQueue`s, a few microseconds each; a `queue.Queue` (Python
+locks) cost the encoder's thread ~17 µs a frame. Each hand-off is bounded by tokens that flow back.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+from collections.abc import Iterator
+
+import av
+import numpy as np
+
+from .animate import FaceAnimator
+from .video import FragmentedMP4Writer
+
+RING = 8  # frames the drawing thread may run ahead of the encoder
+PACKETS_AHEAD = 16  # frames the encoder may run ahead of the muxer
+
+
+class DrawnFrames:
+    """The animator's frames, drawn on a thread of their own into a ring of RING buffers.
+
+    `next()` returns the next frame (None at the end); the frame it returned before may be
+    overwritten from then on.
+    """
+
+    def __init__(self, animator: FaceAnimator) -> None:
+        self._buffers = [np.empty_like(animator.base) for _ in range(RING)]
+        self._free: queue.SimpleQueue[int | None] = queue.SimpleQueue()
+        self._filled: queue.SimpleQueue[int | BaseException | None] = queue.SimpleQueue()
+        self._held: int | None = None  # the buffer the consumer has now
+        for index in range(RING):
+            self._free.put(index)
+        self._thread = threading.Thread(target=self._draw, args=(animator,), name="draw", daemon=True)
+        self._thread.start()
+
+    def _draw(self, animator: FaceAnimator) -> None:
+        try:
+            for i in range(animator.n_frames):
+                index = self._free.get()  # FIFO: buffer i % RING, each used fresh once before reuse
+                if index is None:  # closed
+                    return
+                animator.render_into(i, self._buffers[index], reused=i >= RING)
+                self._filled.put(index)
+            self._filled.put(None)
+        except BaseException as exc:  # handed to the consumer, which re-raises it
+            self._filled.put(exc)
+
+    def next(self) -> np.ndarray | None:
+        if self._held is not None:
+            self._free.put(self._held)
+            self._held = None
+        item = self._filled.get()
+        if isinstance(item, BaseException):
+            raise item
+        if item is None:
+            return None
+        self._held = item
+        return self._buffers[item]
+
+    def close(self) -> None:
+        """Stop drawing (at most RING more frames are drawn) and wait for the thread."""
+        self._free.put(None)
+        self._thread.join()
+
+
+class EncodedFrames:
+    """x264 on a thread of its own: yields each frame's packets, in order, for the caller to mux."""
+
+    def __init__(self, animator: FaceAnimator, writer: FragmentedMP4Writer) -> None:
+        self._frames = DrawnFrames(animator)
+        self._out: queue.SimpleQueue[list[av.Packet] | BaseException | None] = queue.SimpleQueue()
+        self._credits: queue.SimpleQueue[bool] = queue.SimpleQueue()
+        for _ in range(PACKETS_AHEAD):
+            self._credits.put(True)
+        self._stop = False
+        self._thread = threading.Thread(target=self._encode, args=(writer,), name="x264", daemon=True)
+        self._thread.start()
+
+    def _encode(self, writer: FragmentedMP4Writer) -> None:
+        try:
+            while (frame := self._frames.next()) is not None:
+                packets = writer.encode(frame)
+                if not self._credits.get() or self._stop:
+                    return
+                self._out.put(packets)
+            self._out.put(None)
+        except BaseException as exc:
+            self._out.put(exc)
+
+    def __iter__(self) -> Iterator[list[av.Packet]]:
+        while True:
+            item = self._out.get()
+            if isinstance(item, BaseException):
+                raise item
+            if item is None:
+                return
+            self._credits.put(True)
+            yield item
+
+    def close(self) -> None:
+        """Stop both threads (the encoder finishes the frame it has) and wait for them."""
+        self._stop = True
+        self._credits.put(False)
+        self._thread.join()
+        self._frames.close()
