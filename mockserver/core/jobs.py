@@ -298,6 +298,8 @@ class JobPool:
 
     def refresh(self) -> None:
         """Bring every job's emulated state up to the clock's now."""
+        if not self.running and not self.queued:  # nothing moves (most polls: of a finished job)
+            return
         now = self.clock.now()
         for job in list(self.running):
             self._advance(job, now)

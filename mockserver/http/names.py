@@ -12,8 +12,11 @@ FAULT_HEADER = "X-Emulator-Fault"
 REQUEST_ID_HEADER = "X-Request-Id"
 
 
+_TENANT_KEY = TENANT_HEADER.lower()
+
+
 def tenant_of(headers: object) -> str:
     """The tenant named by a Starlette `Headers` (or any mapping with .get), or `default`."""
     get = getattr(headers, "get", None)
-    value = get(TENANT_HEADER.lower()) if get is not None else None
+    value = get(_TENANT_KEY) if get is not None else None
     return str(value) if value else "default"

@@ -166,6 +166,8 @@ class Provider:
                     name = tenant_of_request(request)
                     if name is None or not await tenants.exists(name):
                         return self.error_response(ApiError(404, "not_found", "No such file."))
+                if (tenant := tenants.at_hand(name)) is not None:
+                    return await call_in(tenant)
                 jobs = named_jobs(request)
                 if read_mostly and tenants.shared:
                     with contextlib.suppress(ReadOnly):

@@ -95,6 +95,11 @@ class Tenants(abc.ABC):
         and code that must change the tenant raises `ReadOnly` (its caller tries again in a full
         session). Only a shared store makes such sessions; others ignore the flag."""
 
+    def at_hand(self, name: str | None) -> Tenant | None:
+        """The tenant itself where a session would only hand it over (state in this process's memory),
+        else None. Status polls, the hot path, then skip the session's context manager."""
+        return None
+
     @abc.abstractmethod
     async def names(self) -> list[str]: ...
 

@@ -70,6 +70,9 @@ class EmbeddedTenants(Tenants):
                 hook(tenant)
         return tenant
 
+    def at_hand(self, name: str | None) -> Tenant:
+        return self.get(name)
+
     @asynccontextmanager
     async def session(self, name: str | None, *, jobs: Iterable[str] = (), all_jobs: bool = False,
                       read_only: bool = False) -> AsyncIterator[Tenant]:  # fmt: skip
