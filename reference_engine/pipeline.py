@@ -19,7 +19,7 @@ import av
 import numpy as np
 
 from .animate import FaceAnimator
-from .video import FragmentedMP4Writer
+from .video import FragmentedMP4Writer, yield_to_encoder
 
 RING = 8  # frames the drawing thread may run ahead of the encoder
 PACKETS_AHEAD = 16  # frames the encoder may run ahead of the muxer
@@ -43,6 +43,7 @@ class DrawnFrames:
         self._thread.start()
 
     def _draw(self, animator: FaceAnimator) -> None:
+        yield_to_encoder()
         try:
             for i in range(animator.n_frames):
                 index = self._free.get()  # FIFO: buffer i % RING, each used fresh once before reuse

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import contextlib
 import fractions
+import os
+import sys
 import threading
 from collections.abc import Iterable
 
@@ -35,6 +37,21 @@ X264_THREADS = 1
 """One encoder thread (a fixed count gives identical bytes on any machine): the emulator renders
 several videos at once, one per worker process, so parallelism comes from processes, and two renders
 at once finish about twice as fast as one after the other (bench)."""
+
+
+HELPER_NICENESS = 5
+"""How much lower than the encoder the threads beside it run (AAC, drawing): on a busy machine the
+scheduler then preempts x264 less often to run them (make bench: about +3% render+encode speed)."""
+
+
+def yield_to_encoder() -> None:
+    """Lower the calling thread's CPU priority by HELPER_NICENESS (Linux, where a thread has its own
+    niceness; elsewhere, and where the process is already at the lowest priority, nothing changes)."""
+    if not sys.platform.startswith("linux"):
+        return
+    tid = threading.get_native_id()
+    with contextlib.suppress(OSError):
+        os.setpriority(os.PRIO_PROCESS, tid, min(19, os.getpriority(os.PRIO_PROCESS, tid) + HELPER_NICENESS))
 
 
 def configure_x264(stream: av.video.stream.VideoStream, width: int, height: int) -> None:
@@ -138,6 +155,7 @@ class FragmentedMP4Writer:
         and the rest is fed from pts AAC_PRIMING, so the first packet starts at 0 and the track lasts
         exactly as long as the input (no edit list, which fragmented readers such as ffprobe ignore).
         """
+        yield_to_encoder()
         audio = lead_in_trimmed(self.audio)
         offset = self.audio.size - audio.size
         try:

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import io
+import os
+import sys
 import threading
 
 import av
@@ -10,10 +12,12 @@ import pytest
 from reference_engine.mp4box import BoxError, BoxSplitter
 from reference_engine.video import (
     AAC_PRIMING,
+    HELPER_NICENESS,
     FragmentedMP4Writer,
     encode_yuv_frames_plain,
     lead_in_trimmed,
     video_samples,
+    yield_to_encoder,
 )
 from tests.media import child_boxes, inspect_mp4, moof_video_duration, speech_like, top_level_boxes
 
@@ -141,3 +145,22 @@ def test_lead_in_trim() -> None:
     assert fed.size == 3000 - AAC_PRIMING and fed[0] < 0.1 and fed[100] == 1.0
     assert lead_in_trimmed(np.ones(10, np.float32)).size == 1  # always at least one sample
     assert lead_in_trimmed(np.zeros(0, np.float32)).size == 0
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="a thread's own niceness is a Linux feature")
+def test_threads_beside_the_encoder_run_at_a_lower_priority() -> None:
+    def niceness() -> int:
+        return os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+
+    before = niceness()
+    seen: list[int] = []
+
+    def helper() -> None:
+        yield_to_encoder()
+        seen.append(niceness())
+
+    thread = threading.Thread(target=helper)
+    thread.start()
+    thread.join()
+    assert seen == [min(19, before + HELPER_NICENESS)]
+    assert niceness() == before  # only the calling thread moved
