@@ -187,7 +187,8 @@ class FragmentedMP4Writer:
         with self._a_cond:
             wanted = self.audio.size if upto is None else upto
             if wanted > self._a_wanted:
-                if wanted // AUDIO_CHUNK != self._a_wanted // AUDIO_CHUNK:  # wake the AAC thread once a chunk
+                # wake the AAC thread once a chunk (it waits only while AUDIO_AHEAD, 5 chunks, ahead)
+                if upto is None or wanted // AUDIO_CHUNK != self._a_wanted // AUDIO_CHUNK:
                     self._a_cond.notify_all()
                 self._a_wanted = wanted
             while not self._a_done and (upto is None or not self._a_packets or (self._a_packets[-1].pts or 0) < upto):

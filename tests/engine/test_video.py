@@ -4,6 +4,7 @@ import io
 import os
 import sys
 import threading
+import time
 
 import av
 import numpy as np
@@ -12,6 +13,8 @@ import pytest
 from reference_engine.mp4box import BoxError, BoxSplitter
 from reference_engine.video import (
     AAC_PRIMING,
+    AUDIO_AHEAD,
+    AUDIO_CHUNK,
     HELPER_NICENESS,
     FragmentedMP4Writer,
     encode_yuv_frames_plain,
@@ -164,3 +167,31 @@ def test_threads_beside_the_encoder_run_at_a_lower_priority() -> None:
     thread.join()
     assert seen == [min(19, before + HELPER_NICENESS)]
     assert niceness() == before  # only the calling thread moved
+
+
+def test_the_aac_thread_stays_about_a_second_ahead_of_the_video() -> None:
+    audio = speech_like(60.0)
+    writer = FragmentedMP4Writer(W, H, audio)
+    try:
+
+        def encoded_samples() -> int:  # where the newest AAC packet ends (the muxer takes older ones)
+            with writer._a_cond:
+                last = writer._a_packets[-1] if writer._a_packets else None
+            return 0 if last is None else (last.pts or 0) + (last.duration or 0)
+
+        def settled() -> int:  # what the AAC thread has encoded once it stops to wait
+            seen, deadline = -1, time.monotonic() + 5
+            while (now := encoded_samples()) != seen and time.monotonic() < deadline:
+                seen = now
+                time.sleep(0.2)
+            return now
+
+        limit = AUDIO_AHEAD + AUDIO_CHUNK + AAC_PRIMING
+        assert 0 < settled() <= limit  # not the whole minute
+        frame = np.zeros((H * 3 // 2, W), np.uint8)
+        for _ in range(50):  # 2 s of video
+            writer.write(frame)
+        muxed = (50 + 5) * (24000 // 25)
+        assert muxed < settled() <= muxed + limit  # it moved on with the video, and no further
+    finally:
+        writer.abort()
