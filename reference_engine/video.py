@@ -37,9 +37,9 @@ AAC_OPTIONS = {"aac_coder": "fast", "aac_tns": "0", "aac_pns": "0"}
 """FFmpeg's AAC encoder at its cheapest: no temporal noise shaping or noise substitution, which
 speech at 64 kbit/s does not need (12% less CPU beside the video encoder)."""
 X264_THREADS = 1
-"""One encoder thread (a fixed count gives identical bytes on any machine): the emulator renders
-several videos at once, one per worker process, so parallelism comes from processes, and two renders
-at once finish about twice as fast as one after the other (bench)."""
+"""One encoder thread (a fixed count gives identical bytes on any machine). A render's other work
+runs beside it on threads of its own (`pipeline`), and the emulator renders several videos at once
+in worker processes."""
 
 
 HELPER_NICENESS = 5
