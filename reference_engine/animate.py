@@ -83,6 +83,18 @@ def head_path(n_frames: int, seed: int, amplitude: int, openness: np.ndarray) ->
     return (2 * np.rint(np.stack([dx, dy], axis=1) / 2)).astype(np.int64)
 
 
+Rect = tuple[int, int, int, int]
+"""(x0, x1, y0, y1) in full-resolution pixels."""
+
+
+def _frame_strips(outer: Rect, inner: Rect) -> list[Rect]:
+    """The (x0, x1, y0, y1) boxes that cover `outer` less `inner` (which lies inside it)."""
+    ox0, ox1, oy0, oy1 = outer
+    ix0, ix1, iy0, iy1 = inner
+    strips = [(ox0, ox1, oy0, iy0), (ox0, ox1, iy1, oy1), (ox0, ix0, iy0, iy1), (ix1, ox1, iy0, iy1)]
+    return [(x0, x1, y0, y1) for x0, x1, y0, y1 in strips if x1 > x0 and y1 > y0]
+
+
 def _span(lo: float, hi: float, limit: int) -> tuple[int, int]:
     """Even-aligned [lo, hi) clipped to 0..limit."""
     a = max(0, int(lo) & ~1)
@@ -116,6 +128,7 @@ class FaceAnimator:
             self.notes.append(NO_FACE_NOTE)
             self.shifts = np.zeros((self.n_frames, 2), np.int64)
             self._head = self._dirty = (0, 0, 0, 0)
+            self._strips = []
             return
         fw, fh = self.face.w, self.face.h
         amplitude = int(np.clip(fw * 0.012, 1.0, 6.0))
@@ -127,6 +140,7 @@ class FaceAnimator:
         self._head = (*_span(self.face.x - 0.2 * fw, self.face.x + 1.2 * fw, w),
                       *_span(self.face.y - 0.3 * fh, self.face.y + 1.25 * fh, h))  # fmt: skip
         self._dirty = self._dirty_box(margin)
+        self._strips = _frame_strips(self._dirty, self._head)
 
     def _lips_uv(self) -> tuple[float, float]:
         """Median chroma of the picture under the outer lip landmarks."""
@@ -164,10 +178,11 @@ class FaceAnimator:
         return (*_span(x0 - m, x1 + m, self.width), *_span(y0 - m, y1 + m, self.height))
 
     def _restore(self, buf: np.ndarray) -> None:
-        """Copy the base back over the region that frames change (the rest of `buf` is already base)."""
-        x0, x1, y0, y1 = self._dirty
-        for dst, src, sub in zip(self.planes(buf), self._base_planes, (1, 2, 2), strict=True):
-            dst[y0 // sub : y1 // sub, x0 // sub : x1 // sub] = src[y0 // sub : y1 // sub, x0 // sub : x1 // sub]
+        """Copy the base back over the parts of the region that frames change that lie outside the
+        head (the rest of `buf` is already base, and every frame writes the whole head)."""
+        for x0, x1, y0, y1 in self._strips:
+            for dst, src, sub in zip(self.planes(buf), self._base_planes, (1, 2, 2), strict=True):
+                dst[y0 // sub : y1 // sub, x0 // sub : x1 // sub] = src[y0 // sub : y1 // sub, x0 // sub : x1 // sub]
 
     def _shifted_head(self, dx: int, dy: int) -> Planes:
         """The head region moved by (dx, dy), feathered into the still background (cached)."""
@@ -213,10 +228,12 @@ class FaceAnimator:
             return buf
         planes = self.planes(buf)
         dx, dy = (int(v) for v in self.shifts[i])
-        if dx or dy:
+        if dx or dy or reused:  # the head: moved, or put back still over an earlier frame's
             x0, x1, y0, y1 = self._head
-            for plane, part, sub in zip(planes, self._shifted_head(dx, dy), (1, 2, 2), strict=True):
-                plane[y0 // sub : y1 // sub, x0 // sub : x1 // sub] = part
+            parts = self._shifted_head(dx, dy) if dx or dy else self._base_planes
+            for plane, part, sub in zip(planes, parts, (1, 2, 2), strict=True):
+                rows, cols = slice(y0 // sub, y1 // sub), slice(x0 // sub, x1 // sub)
+                plane[rows, cols] = part if dx or dy else part[rows, cols]
         mouth, lid = self.levels(i)
         if mouth > 0:
             apply_edits(planes, self.mouth.edits(mouth), dx, dy)
