@@ -7,6 +7,8 @@ What a provider calls a job's status, and where its MP4 is, come from the provid
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -97,10 +99,16 @@ class JobMedia:
             jobs = [job_view(tenant, job, self.providers.get(job.provider)) for job in tenant.jobs.values()]
             return JSONResponse({"tenant": tenant.name, "jobs": jobs})
 
-    async def video(self, request: Request) -> Response:
+    @contextlib.asynccontextmanager
+    async def _job_session(self, request: Request) -> AsyncIterator[tuple[Tenant, Job | None]]:
+        """The session of the request's tenant, holding the job its path names (None: no such job)."""
         job_id = request.path_params["job_id"]
         async with self.control.session(request, jobs=[job_id]) as tenant:
-            job = tenant.jobs.get(job_id)
+            yield tenant, tenant.jobs.get(job_id)
+
+    async def video(self, request: Request) -> Response:
+        job_id = request.path_params["job_id"]
+        async with self._job_session(request) as (tenant, job):
             if job is None:
                 return _not_found(f"No job {job_id!r} in tenant {tenant.name!r}.")
             tenant.refresh()
@@ -114,8 +122,7 @@ class JobMedia:
 
     async def thumbnail(self, request: Request) -> Response:
         job_id = request.path_params["job_id"]
-        async with self.control.session(request, jobs=[job_id]) as tenant:
-            job = tenant.jobs.get(job_id)
+        async with self._job_session(request) as (tenant, job):
             if job is None:
                 return _not_found(f"No job {job_id!r} in tenant {tenant.name!r}.")
             tenant.refresh()
@@ -137,8 +144,7 @@ class JobMedia:
 
     async def live(self, request: Request) -> Response:
         job_id = request.path_params["job_id"]
-        async with self.control.session(request, jobs=[job_id]) as tenant:
-            job = tenant.jobs.get(job_id)
+        async with self._job_session(request) as (tenant, job):
             if job is None:
                 return _not_found(f"No job {job_id!r} in tenant {tenant.name!r}.")
             if not has_live(job):
