@@ -11,7 +11,7 @@ import fractions
 import os
 import sys
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
 import av
 import numpy as np
@@ -91,10 +91,12 @@ class FragmentedMP4Writer:
     ``header()`` returns the init segment; ``write(yuv)`` returns the fragments (moof+mdat bytes)
     completed by that frame; ``close()`` flushes and returns the rest; ``abort()`` drops the output.
     ``video_frames_out`` counts the video samples in the fragments returned so far. The AAC encode
-    runs ahead on its own thread; muxing happens on the caller's thread only.
+    runs ahead on its own thread, or with audio_thread=False on the caller's, just as far as the muxer
+    needs; muxing happens on the caller's thread only. The bytes are the same either way.
     """
 
-    def __init__(self, width: int, height: int, audio: np.ndarray, *, frag_duration_us: int = FRAG_DURATION_US):
+    def __init__(self, width: int, height: int, audio: np.ndarray, *, frag_duration_us: int = FRAG_DURATION_US,
+                 audio_thread: bool = True):
         if width % 2 or height % 2 or width < 16 or height < 16:
             raise ValueError(f"video size must be even and at least 16x16, got {width}x{height}")
         self.width, self.height = width, height
@@ -119,10 +121,13 @@ class FragmentedMP4Writer:
         self._a_wanted = 0  # audio samples the muxer has asked for so far
         self._a_error: BaseException | None = None
         self._a_cond = threading.Condition()
+        self._a_chunks = self._audio_chunks()
         self._out.start_encoding()  # writes ftyp+moov now
         self._init = b"".join(self._take())
-        self._a_thread = threading.Thread(target=self._encode_audio, name="aac", daemon=True)
-        self._a_thread.start()
+        self._a_thread: threading.Thread | None = None
+        if audio_thread:
+            self._a_thread = threading.Thread(target=self._encode_audio, name="aac", daemon=True)
+            self._a_thread.start()
 
     def header(self) -> bytes:
         """The init segment: ftyp + moov (with mvex)."""
@@ -151,33 +156,37 @@ class FragmentedMP4Writer:
                 del boxes[0]
         return out
 
-    def _encode_audio(self) -> None:
-        """Audio thread: AAC-encode the whole signal, publishing packets as they come.
+    def _audio_chunks(self) -> Iterator[tuple[int, list[av.Packet]]]:
+        """AAC-encode the whole signal, AUDIO_CHUNK samples at a time: yields (first sample fed, the
+        packets that chunk completed), then (audio size, the flushed packets).
 
         The encoder's priming takes the place of the first AAC_PRIMING input samples: they are not fed,
         and the rest is fed from pts AAC_PRIMING, so the first packet starts at 0 and the track lasts
         exactly as long as the input (no edit list, which fragmented readers such as ffprobe ignore).
         """
-        yield_to_encoder()
         audio = lead_in_trimmed(self.audio)
         offset = self.audio.size - audio.size
+        for start in range(0, audio.size, AUDIO_CHUNK):
+            chunk = audio[None, start : start + AUDIO_CHUNK]
+            frame = av.AudioFrame.from_ndarray(chunk, format="flt", layout="mono")
+            frame.sample_rate, frame.pts, frame.time_base = SAMPLE_RATE, offset + start, self._tb_a
+            yield offset + start, self._as.encode(frame)
+        yield self.audio.size, self._as.encode(None)
+
+    def _encode_audio(self) -> None:
+        """Audio thread: run `_audio_chunks`, publishing packets as they come, at most AUDIO_AHEAD
+        samples past what the muxer has asked for."""
+        yield_to_encoder()
         try:
-            for start in range(0, audio.size, AUDIO_CHUNK):
-                with self._a_cond:
-                    while not self._a_stop and offset + start > self._a_wanted + AUDIO_AHEAD:
-                        self._a_cond.wait()
-                    if self._a_stop:
-                        return
-                chunk = audio[None, start : start + AUDIO_CHUNK]
-                frame = av.AudioFrame.from_ndarray(chunk, format="flt", layout="mono")
-                frame.sample_rate, frame.pts, frame.time_base = SAMPLE_RATE, offset + start, self._tb_a
-                packets = self._as.encode(frame)
+            for first, packets in self._a_chunks:
+                upcoming = first + AUDIO_CHUNK if first < self.audio.size else 0  # the next chunk's first sample
                 with self._a_cond:
                     self._a_packets.extend(packets)
                     self._a_cond.notify_all()
-            packets = self._as.encode(None)
-            with self._a_cond:
-                self._a_packets.extend(packets)
+                    while not self._a_stop and upcoming > self._a_wanted + AUDIO_AHEAD:
+                        self._a_cond.wait()
+                    if self._a_stop:
+                        return
         except BaseException as exc:
             self._a_error = exc
         finally:
@@ -187,6 +196,13 @@ class FragmentedMP4Writer:
 
     def _push_audio(self, upto: int | None) -> None:
         """Mux the encoded audio packets that start before sample `upto` (all of them for None)."""
+        if self._a_thread is None:  # encode on this thread, just as far as needed
+            while not self._a_done and (upto is None or not self._a_packets or (self._a_packets[-1].pts or 0) < upto):
+                chunk = next(self._a_chunks, None)
+                if chunk is None:
+                    self._a_done = True
+                else:
+                    self._a_packets.extend(chunk[1])
         with self._a_cond:
             wanted = self.audio.size if upto is None else upto
             if wanted > self._a_wanted:
@@ -240,7 +256,8 @@ class FragmentedMP4Writer:
         self._closed = True
         self._out.mux(self._vs.encode(None))
         self._push_audio(None)
-        self._a_thread.join()
+        if self._a_thread is not None:
+            self._a_thread.join()
         self._out.close()
         out = self._take()
         if self._sink.pending:
@@ -255,7 +272,8 @@ class FragmentedMP4Writer:
         with self._a_cond:
             self._a_stop = True
             self._a_cond.notify_all()
-        self._a_thread.join()
+        if self._a_thread is not None:
+            self._a_thread.join()
         with contextlib.suppress(av.FFmpegError, ValueError, OSError):
             self._out.close()
 

@@ -194,6 +194,20 @@ def test_pipelined_and_inline_renders_give_the_same_bytes(rendered: Rendered) ->
     assert inline == rendered.data
 
 
+def test_an_inline_render_runs_on_the_callers_thread_only() -> None:
+    """What a worker process wants when several render at once: one core each, AAC included."""
+    job = RenderJob(make_portrait(320, 240).rgb, speech_like(4.0), 320, 240)
+    seen: set[str] = set()
+    for _ in render_fmp4(job, pipeline=False):
+        seen.update(render_threads())
+    assert not seen
+    gen = render_fmp4(job)
+    next(gen)
+    next(gen)
+    assert "aac" in render_threads()  # the pipelined render does start it (so the check above can fail)
+    gen.close()
+
+
 def test_a_drawing_error_reaches_the_caller_and_stops_every_thread(monkeypatch: pytest.MonkeyPatch) -> None:
     job = RenderJob(make_portrait(320, 240).rgb, speech_like(4.0), 320, 240)
     draw = FaceAnimator.render_into

@@ -25,6 +25,7 @@ from reference_engine.video import (
 from tests.media import child_boxes, inspect_mp4, moof_video_duration, speech_like, top_level_boxes
 
 W, H = 160, 96
+Writer = FragmentedMP4Writer
 
 
 def moving_frames(n: int) -> list[np.ndarray]:
@@ -39,8 +40,8 @@ def moving_frames(n: int) -> list[np.ndarray]:
     return frames
 
 
-def write_all(n: int, audio: np.ndarray) -> tuple[bytes, list[bytes], FragmentedMP4Writer]:
-    writer = FragmentedMP4Writer(W, H, audio)
+def write_all(n: int, audio: np.ndarray, *, audio_thread: bool = True) -> tuple[bytes, list[bytes], Writer]:
+    writer = FragmentedMP4Writer(W, H, audio, audio_thread=audio_thread)
     pieces = [writer.header()]
     for frame in moving_frames(n):
         pieces += writer.write(frame)
@@ -100,6 +101,25 @@ def test_writer_is_deterministic() -> None:
 def test_writer_without_audio_samples_still_closes() -> None:
     data, _, _ = write_all(5, np.zeros(0, dtype=np.float32))
     assert inspect_mp4(data).n_frames == 5
+
+
+@pytest.mark.parametrize("seconds", [0.01, 1.3, 6.0])
+def test_audio_encoded_on_the_callers_thread_gives_the_same_fragments(seconds: float) -> None:
+    audio = speech_like(seconds)
+    n = max(1, round(seconds * 25))
+    threaded = write_all(n, audio)[1]
+    started = threading.active_count()
+    inline = write_all(n, audio, audio_thread=False)[1]
+    assert inline == threaded
+    assert threading.active_count() == started
+
+
+def test_an_inline_writer_aborts_cleanly() -> None:
+    writer = FragmentedMP4Writer(W, H, speech_like(5.0), audio_thread=False)
+    for frame in moving_frames(3):
+        writer.write(frame)
+    writer.abort()
+    assert writer.close() == []
 
 
 def test_writer_abort_stops_the_audio_thread() -> None:
