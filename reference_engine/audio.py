@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import av
@@ -199,14 +200,19 @@ def _mono(frame: av.AudioFrame) -> np.ndarray:
     return np.asarray(planes[0] if planes.shape[0] == 1 else planes.mean(axis=0, dtype=np.float32))
 
 
-def decode_audio(data: bytes, *, max_seconds: float | None = None) -> np.ndarray:
+def decode_audio(data: bytes, *, max_seconds: float | None = None,
+                 accept: Callable[[AudioInfo], None] | None = None) -> np.ndarray:  # fmt: skip
     """Decode `data` (AAC/WAV/MP3/FLAC/OPUS) to float32 mono samples at SAMPLE_RATE.
 
     Raises MediaError when the bytes are not audio (``empty``/``unsupported``/``undecodable``) or when the
     audio is longer than `max_seconds` (``too_long``: from the header when it tells, else while decoding).
+    `accept(info)` sees what `probe_audio` would report before anything is decoded, and may raise to
+    refuse the audio (one open of the file instead of two).
     """
     container, info = _open(bytes(data))
     with container:
+        if accept is not None:
+            accept(info)
         allowed = None if max_seconds is None else max_seconds + _PADDING_ALLOWANCE
         if allowed is not None and max_seconds is not None and info.duration is not None:
             margin = 1.25 if info.container in _ESTIMATED else 1.0

@@ -96,6 +96,27 @@ def test_probe_reads_the_header(name: str, codec: str, container: str, rate: int
     assert abs(info.duration - 3.0) < tolerance
 
 
+@pytest.mark.parametrize("name", ["wav", "mp3", "aac_m4a"])
+def test_decode_shows_the_header_to_accept_before_decoding(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    data = make_file(name, seconds=3.0)
+    seen: list[AudioInfo] = []
+    assert decode_audio(data, accept=seen.append).shape[0] > 2 * SAMPLE_RATE
+    assert seen == [probe_audio(data)]
+
+    class Refused(Exception):
+        pass
+
+    def refuse(info: AudioInfo) -> None:
+        raise Refused(info.codec)
+
+    def no_decoding(*args: object, **kwargs: object) -> None:
+        raise AssertionError("decoded after accept refused")
+
+    monkeypatch.setattr(av, "AudioResampler", no_decoding)
+    with pytest.raises(Refused):
+        decode_audio(data, accept=refuse)
+
+
 def test_probe_does_not_decode_the_payload() -> None:
     data = bytearray(make_file("flac", seconds=3.0))
     rng = np.random.default_rng(1)

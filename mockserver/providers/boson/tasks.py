@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from reference_engine import SAMPLE_RATE
-from reference_engine.audio import decode_audio, probe_audio
+from reference_engine.audio import AudioInfo, decode_audio
 from reference_engine.audio_formats import encode_audio, pcm_s16le
 from reference_engine.errors import MediaError
 from reference_engine.image import decode_image
@@ -72,8 +72,8 @@ def decode_audio_file(ctx: TaskContext, source: str, target: str, max_seconds: f
     returns the number of samples."""
     ctx.reached("probe")
     data = Path(source).read_bytes()
-    try:
-        info = probe_audio(data)
+
+    def accept(info: AudioInfo) -> None:
         if info.channels > MAX_CHANNELS:
             raise TaskRefused(f"the audio has {info.channels} channels; at most {MAX_CHANNELS} are accepted",
                               reason="channels")
@@ -83,7 +83,9 @@ def decode_audio_file(ctx: TaskContext, source: str, target: str, max_seconds: f
         if info.duration is not None and info.duration > max_seconds + 0.05:
             raise TaskRefused(f"the audio lasts {info.duration:.1f} s; at most {max_seconds:g} s is allowed",
                               reason="too_long")
-        samples = decode_audio(data, max_seconds=max_seconds)
+
+    try:
+        samples = decode_audio(data, max_seconds=max_seconds, accept=accept)
     except MediaError as exc:
         raise _refuse(exc) from None
     except TaskRefused:
