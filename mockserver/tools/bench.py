@@ -194,32 +194,52 @@ def bench_stream(base: str, runs: int) -> dict[str, Any]:
     }
 
 
-def bench_status(base: str, port: int, seconds: float) -> dict[str, Any]:
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU time of process `pid` so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def bench_status(base: str, port: int, seconds: float, pairs: int = 8, server_pid: int | None = None) -> dict[str, Any]:
+    """GET /v1/videos/{id} of a finished video beside the bare route: `pairs` pairs of load runs of
+    `seconds` each, back to back (this machine is noisy); the ratio is the median of the pairs'
+    ratios. With `server_pid` (Linux), also the server's CPU time per request of each route."""
     headers = {"Authorization": "Bearer bench"}
     body = {"ref_image": png_b64(portrait()), "input": wav_b64(speech(1.0))}
     with httpx.Client(base_url=base, headers=headers, timeout=60) as client:
         video_id = client.post("/v1/videos", json=body).json()["id"]
         while client.get(f"/v1/videos/{video_id}").json()["status"] not in ("completed", "failed"):
             time.sleep(0.05)
-    results: dict[str, list[float]] = {"status": [], "bare": []}
+    measure_cpu = server_pid is not None and Path(f"/proc/{server_pid}/stat").exists()
+    rps: dict[str, list[float]] = {"status": [], "bare": []}
     p99: dict[str, list[float]] = {"status": [], "bare": []}
-    for _ in range(2):  # interleaved A B A B, medians reported
+    cpu_us: dict[str, list[float]] = {"status": [], "bare": []}
+    for _ in range(pairs):
         for name, path in (("status", f"/v1/videos/{video_id}"), ("bare", "/bare")):
+            cpu_before = _cpu_seconds(server_pid) if measure_cpu and server_pid is not None else 0.0
             result = asyncio.run(run_load(HOST, port, path, seconds=seconds, connections=50, headers=headers))
             if result.errors or set(result.statuses) != {200}:
                 raise RuntimeError(f"load on {path} saw {dict(result.statuses)} {dict(result.errors)}")
-            results[name].append(result.rps)
+            if measure_cpu and server_pid is not None:
+                cpu_us[name].append((_cpu_seconds(server_pid) - cpu_before) / result.requests * 1e6)
+            rps[name].append(result.rps)
             p99[name].append(result.percentile(0.99) * 1000)
-    status_rps, bare_rps = statistics.median(results["status"]), statistics.median(results["bare"])
-    return {
-        "status_rps": status_rps,
-        "bare_rps": bare_rps,
-        "ratio": status_rps / bare_rps,
+    ratios = [s / b for s, b in zip(rps["status"], rps["bare"], strict=True)]
+    out: dict[str, Any] = {
+        "status_rps": statistics.median(rps["status"]),
+        "bare_rps": statistics.median(rps["bare"]),
+        "ratio": statistics.median(ratios),
+        "ratios": ratios,
         "status_p99_ms": statistics.median(p99["status"]),
         "bare_p99_ms": statistics.median(p99["bare"]),
         "connections": 50,
         "seconds_per_run": seconds,
+        "pairs": pairs,
     }
+    if measure_cpu:
+        out["status_server_us"] = statistics.median(cpu_us["status"])
+        out["bare_server_us"] = statistics.median(cpu_us["bare"])
+    return out
 
 
 def render_through_api(client: httpx.Client, body: dict[str, str], count: int, poll: float = 0.01) -> float:
@@ -294,7 +314,10 @@ def print_table(results: dict[str, Any]) -> None:
     for key, label in (("status", "control plane on"), ("status_no_control", "--no-control")):
         h = results[key]
         print(f"GET /v1/videos/{{id}} ({label}): {h['status_rps']:.0f} req/s (p99 {h['status_p99_ms']:.1f} ms) vs "
-              f"bare route {h['bare_rps']:.0f} req/s (p99 {h['bare_p99_ms']:.1f} ms): ratio {h['ratio']:.2f}")
+              f"bare route {h['bare_rps']:.0f} req/s (p99 {h['bare_p99_ms']:.1f} ms): ratio {h['ratio']:.2f}  "
+              + " ".join(f"{ratio:.2f}" for ratio in h["ratios"]))
+        if "status_server_us" in h:
+            print(f"  server CPU per request: status {h['status_server_us']:.1f} us, bare {h['bare_server_us']:.1f} us")
     par = results["parallel"]
     print(f"two {par['clip_seconds']:g} s renders (--replicas 2): at once {par['at_once_s']:.2f} s, one after the "
           f"other {par['one_after_the_other_s']:.2f} s: {par['speedup']:.2f}x faster  "
@@ -305,7 +328,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="avatar-emulator bench", description=__doc__)
     parser.add_argument("--out", type=Path, default=Path("bench/results.json"))
     parser.add_argument("--seconds", type=float, default=60.0, help="clip length for the render benchmark")
-    parser.add_argument("--load-seconds", type=float, default=5.0, help="length of each HTTP load run")
+    parser.add_argument("--load-seconds", type=float, default=1.5, help="length of each HTTP load run")
     parser.add_argument("--stream-runs", type=int, default=5)
     args = parser.parse_args(argv)
     results: dict[str, Any] = {
@@ -320,7 +343,8 @@ def main(argv: list[str] | None = None) -> int:
             if control:
                 results["stream"] = bench_stream(base, args.stream_runs)
                 results["parallel"] = bench_parallel(base)
-            results["status" if control else "status_no_control"] = bench_status(base, port, args.load_seconds)
+            results["status" if control else "status_no_control"] = bench_status(
+                base, port, args.load_seconds, server_pid=server.pid)
         finally:
             server.terminate()
             server.wait(timeout=10)
