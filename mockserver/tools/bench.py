@@ -80,9 +80,23 @@ def png_b64(rgb: np.ndarray) -> str:
     return base64.b64encode(buf.getvalue()).decode()
 
 
+def _render_fps(job: RenderJob) -> float:
+    started = time.perf_counter()
+    for _ in render_fmp4(job):
+        pass
+    return job.n_frames / (time.perf_counter() - started)
+
+
+def _plain_fps(frames: list[np.ndarray], width: int, height: int) -> float:
+    started = time.perf_counter()
+    encoded = encode_yuv_frames_plain(frames, width, height)
+    return encoded / (time.perf_counter() - started)
+
+
 def bench_render(seconds: float, runs: int = 5) -> list[dict[str, Any]]:
     """Per size: render+encode beside bare libx264 on the same frames, `runs` times interleaved
-    (this machine is noisy). Each run's ratio compares the two halves of one pair, run back to back;
+    (this machine is noisy). Each run's ratio compares the two halves of one pair, run back to back
+    (render first in even runs, bare x264 first in odd ones, so neither gains from going first);
     the ratio reported is their median (fps are medians too), with every run's ratio."""
     audio = speech(seconds)
     image = portrait()
@@ -91,14 +105,12 @@ def bench_render(seconds: float, runs: int = 5) -> list[dict[str, Any]]:
         job = RenderJob(image=image, audio=audio, width=width, height=height)
         frames = list(iter_yuv_frames(job))
         render_fps, plain_fps = [], []
-        for _ in range(runs):
-            started = time.perf_counter()
-            for _ in render_fmp4(job):
-                pass
-            render_fps.append(job.n_frames / (time.perf_counter() - started))
-            started = time.perf_counter()
-            encoded = encode_yuv_frames_plain(frames, width, height)
-            plain_fps.append(encoded / (time.perf_counter() - started))
+        for run in range(runs):
+            if run % 2:
+                plain_fps.append(_plain_fps(frames, width, height))
+            render_fps.append(_render_fps(job))
+            if not run % 2:
+                plain_fps.append(_plain_fps(frames, width, height))
         del frames
         render, plain = statistics.median(render_fps), statistics.median(plain_fps)
         ratios = [r / q for r, q in zip(render_fps, plain_fps, strict=True)]

@@ -14,6 +14,7 @@ from PIL import Image
 
 from reference_engine.animate import FaceAnimator
 from reference_engine.cli import main as cli_main
+from reference_engine.pipeline import MIN_RING, RING, RING_BYTES, ring_size
 from reference_engine.render import Fragment, RenderJob, iter_yuv_frames, make_animator, render_fmp4, render_mp4
 from tests.media import (
     Portrait,
@@ -293,3 +294,10 @@ def test_engine_imports_no_http_code() -> None:
         "sys.exit(1 if bad else 0)"
     )
     assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0
+
+
+def test_the_drawing_ring_is_deep_for_boson_sizes_and_bounded_in_memory() -> None:
+    assert ring_size(640 * 640 * 3 // 2) == RING >= 16  # deep enough to absorb the first levels' builds
+    full_hd = 1920 * 1080 * 3 // 2
+    assert MIN_RING <= ring_size(full_hd) < RING and ring_size(full_hd) * full_hd <= RING_BYTES
+    assert ring_size(10**9) == MIN_RING
