@@ -6,8 +6,9 @@ from collections.abc import Iterable
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 
+from ..http.responses import JSONResponse
 from .routes import ControlRoutes
 
 

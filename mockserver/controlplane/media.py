@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import FileResponse, JSONResponse, Response, StreamingResponse
+from starlette.responses import FileResponse, Response, StreamingResponse
 from starlette.routing import BaseRoute, Route
 
 from ..core.jobs import Job, JobStatus
@@ -22,6 +22,7 @@ from ..core.retention import EVICTED_KEY
 from ..core.tenants import Tenant
 from ..core.workers import TaskFailed, WorkerDied
 from ..http.names import CONTROL_PREFIX
+from ..http.responses import JSONResponse
 from ..http.routing import Provider
 from .routes import ControlRoutes, error
 from .state import job_json

@@ -8,7 +8,7 @@ from importlib import metadata
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from ..core.emulator import FAILURES_KEPT, Emulator
@@ -16,6 +16,7 @@ from ..core.pacing import Pacing
 from ..core.settings import parse_pace
 from ..core.tenants import Tenant
 from ..http.names import CONTROL_PREFIX, TENANT_HEADER
+from ..http.responses import JSONResponse
 from ..http.routing import Router
 from . import state
 from .bodies import RuleError, read_json

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 
 from ..core.matching import check_called, differences, summary
+from ..http.responses import JSONResponse
 from .bodies import RuleError, read_json
 from .journal import journal_of, select
 from .routes import ControlRoutes

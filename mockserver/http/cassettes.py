@@ -26,6 +26,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
+from .responses import compact_json
+
 FORMAT = 1
 REDACTED = "<redacted>"
 MANIFEST = "cassettes.json"
@@ -91,11 +93,6 @@ def strip_signed(url: str) -> str:
     parts = urlsplit(url)
     kept = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k.lower() not in SIGNED_PARAMS]
     return parts._replace(query=urlencode(kept)).geturl()
-
-
-def compact_json(value: Any) -> bytes:
-    """JSON as starlette's JSONResponse writes it."""
-    return json.dumps(value, ensure_ascii=False, allow_nan=False, indent=None, separators=(",", ":")).encode()
 
 
 def parse_json(data: bytes) -> Any:

@@ -10,13 +10,3 @@ CONTROL_TOKEN_HEADER = "X-Emulator-Control-Token"
 FAULT_HEADER = "X-Emulator-Fault"
 """Carried by every response that a fault rule produced or disturbed: the rule's id."""
 REQUEST_ID_HEADER = "X-Request-Id"
-
-
-_TENANT_KEY = TENANT_HEADER.lower()
-
-
-def tenant_of(headers: object) -> str:
-    """The tenant named by a Starlette `Headers` (or any mapping with .get), or `default`."""
-    get = getattr(headers, "get", None)
-    value = get(_TENANT_KEY) if get is not None else None
-    return str(value) if value else "default"

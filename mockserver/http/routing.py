@@ -24,7 +24,7 @@ from ..core.jobs import Job
 from ..core.state import ReadOnly, StateUnavailable
 from ..core.tenants import Tenant
 from .errors import ApiError
-from .names import tenant_of
+from .headers import tenant_of
 from .notes import RequestNotes, notes_of
 from .spec import Operation, Spec
 
@@ -161,7 +161,7 @@ class Provider:
 
             try:
                 if tenant_of_request is None:
-                    name: str | None = tenant_of(request.headers)
+                    name: str | None = tenant_of(request.scope)
                 else:
                     name = tenant_of_request(request)
                     if name is None or not await tenants.exists(name):
@@ -180,7 +180,7 @@ class Provider:
                 return self.error_response(state_unavailable(exc))
             except Exception as exc:
                 router.emulator.record_failure(
-                    tenant_of(request.headers), f"{request.method} {request.url.path}", traceback.format_exc()
+                    tenant_of(request.scope), f"{request.method} {request.url.path}", traceback.format_exc()
                 )
                 log.exception("unhandled error in %s", op.id)
                 return self.error_response(

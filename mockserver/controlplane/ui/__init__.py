@@ -12,11 +12,12 @@ from functools import cache
 from pathlib import Path
 
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from ...http.names import CONTROL_PREFIX
+from ...http.responses import JSONResponse
 from ..access import TOKEN_COOKIE, TOKEN_QUERY, UI_PATH, token_matches
 from ..deliveries import list_webhooks
 from ..media import JobMedia

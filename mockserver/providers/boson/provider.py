@@ -6,12 +6,14 @@ from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 
 from ...core.jobs import Job
 from ...core.tenants import Tenant
 from ...http.errors import ApiError
+from ...http.headers import request_header
+from ...http.responses import JSONResponse
 from ...http.routing import Call, ClientProfile, Provider
 
 
@@ -25,7 +27,7 @@ class BosonProvider(Provider):
     id_prefix = "video_"
 
     def authenticate(self, call: Call) -> None:
-        header = call.request.headers.get("authorization", "")
+        header = request_header(call.request.scope, b"authorization") or ""
         scheme, _, key = header.partition(" ")
         key = key.strip()
         if scheme.lower() != "bearer" or not key:

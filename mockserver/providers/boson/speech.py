@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.responses import Response, StreamingResponse
 
 from reference_engine.audio_formats import AUDIO_FORMATS
 from reference_engine.tts import PRESET_VOICES
@@ -18,6 +18,7 @@ from ...core.workers import CrashPlan, TaskFailed, WorkerDied, WorkerPool
 from ...http.bodies import read_body
 from ...http.errors import ApiError
 from ...http.probes import crash_plan
+from ...http.responses import JSONResponse
 from ...http.routing import Call
 from .inputs import load_audio
 from .tasks import SpeechSpec, speech_file, speech_pcm

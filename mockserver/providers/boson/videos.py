@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from starlette.responses import FileResponse, JSONResponse, Response, StreamingResponse
+from starlette.responses import FileResponse, Response, StreamingResponse
 
 from ...core.fragments import FragmentLog
 from ...core.jobs import Job, JobPool, JobStatus, PoolFull
@@ -18,6 +18,7 @@ from ...core.workers import TaskFailed, WorkerDied
 from ...http.bodies import read_body
 from ...http.errors import ApiError
 from ...http.probes import crash_plan
+from ...http.responses import JSONResponse
 from ...http.routing import Call
 from .inputs import DecodedAudio, load_audio, load_image
 from .render import render_order

@@ -14,9 +14,10 @@ from __future__ import annotations
 import contextvars
 from typing import Any, Literal
 
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 
 from ...http.errors import ApiError
+from ...http.responses import JSONResponse
 
 Family = Literal["v1", "v2"]
 FAMILY: contextvars.ContextVar[Family] = contextvars.ContextVar("heygen_family", default="v2")

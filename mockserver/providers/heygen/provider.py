@@ -15,6 +15,7 @@ from starlette.routing import Route
 from ...core.jobs import Job
 from ...core.tenants import Tenant
 from ...http.errors import ApiError
+from ...http.headers import request_header
 from ...http.routing import Call, ClientProfile, Handler, Provider, TenantOf
 from . import envelopes
 from .lifecycle import on_transition, restore_video
@@ -31,9 +32,10 @@ class HeyGenProvider(Provider):
     client = ClientProfile(base_path="", test_api_key="hg-test", auth_header="X-Api-Key")
 
     def authenticate(self, call: Call) -> None:
-        key = call.request.headers.get("x-api-key", "").strip()
+        scope = call.request.scope
+        key = (request_header(scope, b"x-api-key") or "").strip()
         if not key:
-            scheme, _, token = call.request.headers.get("authorization", "").partition(" ")
+            scheme, _, token = (request_header(scope, b"authorization") or "").partition(" ")
             key = token.strip() if scheme.lower() == "bearer" else ""
         if not key:
             raise ApiError(401, "unauthorized", "Unauthorized: send your API key in the 'X-Api-Key' header.")
