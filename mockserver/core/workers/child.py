@@ -7,12 +7,13 @@ eats memory), only this process dies: the pool in the server replaces it.
 
 from __future__ import annotations
 
+import importlib
 import os
 import resource
 import signal
 import threading
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from multiprocessing.sharedctypes import Synchronized
@@ -118,9 +119,18 @@ def _set_cpu_budget(seconds: float | None) -> None:
 Task = tuple[int, Callable[..., Any], tuple[Any, ...], dict[str, Any], CrashPlan | None]
 
 
-def worker_main(conn: Connection, cancel_value: Synchronized[int], limits: WorkerLimits) -> None:
-    """The worker's loop: receive a task, run it, send ("done", id, result) or ("failed", id, kind, ...)."""
+def worker_main(conn: Connection, cancel_value: Synchronized[int], limits: WorkerLimits,
+                preload: Sequence[str] = ()) -> None:  # fmt: skip
+    """The worker's loop: receive a task, run it, send ("done", id, result) or ("failed", id, kind, ...).
+
+    `preload` modules are imported before the memory limit applies. The fork server has them already
+    when it started with them; one that an earlier pool started without them (its preload is fixed
+    once it runs) would otherwise leave each task to map av's and OpenCV's libraries under the
+    limit, which fails with a few hundred MB.
+    """
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the server, which stops us
+    for module in preload:
+        importlib.import_module(module)
     _apply_limits(limits)
     cancel = CancelFlag(cancel_value)
     while True:
