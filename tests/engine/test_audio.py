@@ -218,3 +218,37 @@ def test_loudness_envelope_follows_the_signal() -> None:
     assert np.all(env[:11] < 0.05) and np.all(env[14:24] > 0.3) and np.all(env[27:] < 0.05)
     assert loudness_envelope(samples, fps=50).shape[0] == -(-samples.shape[0] // 480)
     assert loudness_envelope(np.zeros(0, np.float32)).shape == (0,)
+
+
+def wav_of(codec: str, rate: int, layout: str, seconds: float = 1.3) -> bytes:
+    """A tone in a WAV container with `codec` (PCM variants, ADPCM, MP3)."""
+    buf = io.BytesIO()
+    with av.open(buf, mode="w", format="wav") as container:
+        stream = container.add_stream(codec, rate=rate, layout=layout)
+        channels = 2 if layout == "stereo" else 1
+        frame = av.AudioFrame.from_ndarray(tone(seconds, rate, channels), format="fltp", layout=layout)
+        frame.sample_rate = rate
+        resampler = av.AudioResampler(format=stream.codec_context.format.name, layout=layout, rate=rate)
+        for converted in resampler.resample(frame):
+            for packet in stream.encode(converted):
+                container.mux(packet)
+        for packet in stream.encode(None):
+            container.mux(packet)
+    return buf.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("codec", "rate", "layout"),
+    [("pcm_s16le", 24_000, "mono"), ("pcm_s24le", 48_000, "stereo"), ("pcm_f32le", 16_000, "mono"),
+     ("pcm_u8", 8_000, "mono"), ("pcm_mulaw", 8_000, "mono"), ("pcm_alaw", 22_050, "stereo")],
+)
+def test_a_wav_read_from_its_header_alone_gives_ffmpegs_full_analysis(codec: str, rate: int, layout: str) -> None:
+    data = wav_of(codec, rate, layout)
+    with av.open(io.BytesIO(data), mode="r", format="wav") as analysed:  # FFmpeg's default stream analysis
+        stream = analysed.streams.audio[0]
+        expected = (stream.codec_context.codec.canonical_name, stream.sample_rate, stream.codec_context.channels,
+                    float(stream.duration * stream.time_base))  # fmt: skip
+    info = probe_audio(data)
+    assert (info.codec, info.sample_rate, info.channels, info.duration) == expected
+    samples = decode_audio(data)
+    assert abs(samples.shape[0] - 1.3 * SAMPLE_RATE) < 0.01 * SAMPLE_RATE and abs(dominant_hz(samples) - TONE_HZ) < 3
