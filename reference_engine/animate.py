@@ -102,6 +102,9 @@ def _span(lo: float, hi: float, limit: int) -> tuple[int, int]:
     return a, max(a, b)
 
 
+_EDGE = 8  # head offsets up to this many plane pixels are sliced from an edge-padded copy
+
+
 class FaceAnimator:
     """Animate a portrait (RGB uint8, even width and height) to `audio` (float32 mono 24 kHz).
 
@@ -124,6 +127,8 @@ class FaceAnimator:
         self.mouth: MouthRig | None = None
         self.lids: EyelidRig | None = None
         self._head_cache: dict[tuple[int, int], Planes] = {}
+        self._feather: list[tuple[np.ndarray, np.ndarray]] | None = None
+        self._padded: list[np.ndarray] | None = None
         if not self.face.detected or self.face.points is None:
             self.notes.append(NO_FACE_NOTE)
             self.shifts = np.zeros((self.n_frames, 2), np.int64)
@@ -184,24 +189,45 @@ class FaceAnimator:
             for dst, src, sub in zip(self.planes(buf), self._base_planes, (1, 2, 2), strict=True):
                 dst[y0 // sub : y1 // sub, x0 // sub : x1 // sub] = src[y0 // sub : y1 // sub, x0 // sub : x1 // sub]
 
+    def _head_feather(self) -> list[tuple[np.ndarray, np.ndarray]]:
+        """Per plane: the still head region (float32) and the feather that blends a moved head into
+        it (1 inside, fading to 0 at the region's edge); the same for every offset, made once."""
+        if self._feather is None:
+            x0, x1, y0, y1 = self._head
+            self._feather = []
+            for plane, sub in zip(self._base_planes, (1, 2, 2), strict=True):
+                a0, a1, b0, b1 = x0 // sub, x1 // sub, y0 // sub, y1 // sub
+                still = plane[b0:b1, a0:a1].astype(np.float32)
+                gy = (np.arange(b0, b1) + 0.5 - (b0 + b1) / 2) / max(1.0, (b1 - b0) / 2)
+                gx = (np.arange(a0, a1) + 0.5 - (a0 + a1) / 2) / max(1.0, (a1 - a0) / 2)
+                r = np.sqrt(gy[:, None] ** 2 + gx[None, :] ** 2)
+                self._feather.append((still, np.clip((1.0 - r) / 0.3, 0.0, 1.0).astype(np.float32)))
+        return self._feather
+
+    def _padded_planes(self) -> list[np.ndarray]:
+        """The base planes with _EDGE pixels of their edge repeated around them (made once)."""
+        if self._padded is None:
+            self._padded = [np.pad(plane, _EDGE, mode="edge") for plane in self._base_planes]
+        return self._padded
+
     def _shifted_head(self, dx: int, dy: int) -> Planes:
         """The head region moved by (dx, dy), feathered into the still background (cached)."""
         key = (dx, dy)
         if key not in self._head_cache:
             x0, x1, y0, y1 = self._head
-            parts = []
-            for plane, sub in zip(self._base_planes, (1, 2, 2), strict=True):
+            parts: list[np.ndarray] = []
+            planes = zip(self._base_planes, self._padded_planes(), (1, 2, 2), self._head_feather(), strict=True)
+            for plane, padded, sub, (still, alpha) in planes:
                 a0, a1, b0, b1 = x0 // sub, x1 // sub, y0 // sub, y1 // sub
                 sx, sy = dx // sub, dy // sub
-                ph, pw = plane.shape
-                rows = np.clip(np.arange(b0, b1) - sy, 0, ph - 1)
-                cols = np.clip(np.arange(a0, a1) - sx, 0, pw - 1)
-                moved = plane[rows[:, None], cols[None, :]].astype(np.float32)
-                still = plane[b0:b1, a0:a1].astype(np.float32)
-                gy = (np.arange(b0, b1) + 0.5 - (b0 + b1) / 2) / max(1.0, (b1 - b0) / 2)
-                gx = (np.arange(a0, a1) + 0.5 - (a0 + a1) / 2) / max(1.0, (a1 - a0) / 2)
-                r = np.sqrt(gy[:, None] ** 2 + gx[None, :] ** 2)
-                alpha = np.clip((1.0 - r) / 0.3, 0.0, 1.0).astype(np.float32)
+                if max(abs(sx), abs(sy)) <= _EDGE:  # a slice of the edge-padded plane (head motion is small)
+                    moved = padded[b0 - sy + _EDGE : b1 - sy + _EDGE, a0 - sx + _EDGE : a1 - sx + _EDGE]
+                else:
+                    ph, pw = plane.shape
+                    rows = np.clip(np.arange(b0, b1) - sy, 0, ph - 1)
+                    cols = np.clip(np.arange(a0, a1) - sx, 0, pw - 1)
+                    moved = plane[rows[:, None], cols[None, :]]
+                moved = moved.astype(np.float32)
                 parts.append((still + alpha * (moved - still) + 0.5).astype(np.uint8))
             self._head_cache[key] = (parts[0], parts[1], parts[2])
         return self._head_cache[key]
