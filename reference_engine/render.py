@@ -90,17 +90,17 @@ def render_fmp4(
 ) -> Generator[Fragment, None, None]:
     """Render `job` as a fragmented MP4 (H.264 + AAC), yielding the init segment and each fragment as muxed.
 
-    pipeline=True draws frames and runs x264 and AAC on threads of their own while this one muxes
-    (fastest for one render: see `pipeline`); pipeline=False does it all in turn on this thread (what
-    several renders at once, one per process, want: each then uses one core). The bytes are the same
-    either way.
+    pipeline=True draws frames and runs x264 on threads of their own while this one muxes and
+    encodes the audio (fastest for one render: see `pipeline`); pipeline=False does it all in turn
+    on this thread (what several renders at once, one per process, want: each then uses one core).
+    The bytes are the same either way.
 
     progress(f) is called with non-decreasing f in 0..1; setting `cancel` stops the render promptly
     (the generator simply ends); on_note(text) is told what a user should know about the result,
     such as that no face was found.
     """
-    # open the muxer first: the init segment leaves at once and AAC encodes while the face is located
-    writer = FragmentedMP4Writer(job.width, job.height, _audio(job), audio_thread=pipeline)
+    # open the muxer first: the init segment leaves before the face is located
+    writer = FragmentedMP4Writer(job.width, job.height, _audio(job))
     try:
         yield Fragment(writer.header(), 0, 0.0)
         animator = make_animator(job)

@@ -11,7 +11,7 @@ import fractions
 import os
 import sys
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Generator, Iterable
 
 import av
 import numpy as np
@@ -22,8 +22,6 @@ from .mp4box import BoxSplitter, top_level, track_runs
 GOP = 25
 FRAG_DURATION_US = 200_000  # fragments of at most 0.2 s: the first playable bytes leave early
 AUDIO_LEAD_FRAMES = 5  # keep AAC this far ahead of video so the interleaver never waits for it
-AUDIO_AHEAD = SAMPLE_RATE  # the AAC thread encodes at most this far past what the muxer has asked for:
-# paced, it leaves the second core to the frames while a render starts instead of racing to the end
 AUDIO_CHUNK = SAMPLE_RATE // 5  # samples per AudioFrame fed to the encoder (PyAV re-chunks to 1024)
 AAC_PRIMING = 1024  # samples of encoder delay FFmpeg's AAC encoder puts before the first input sample
 MOVFLAGS = "frag_keyframe+empty_moov+default_base_moof+skip_trailer"
@@ -43,8 +41,8 @@ in worker processes."""
 
 
 HELPER_NICENESS = 5
-"""How much lower than the encoder the threads beside it run (AAC, drawing): on a busy machine the
-scheduler then preempts x264 less often to run them (make bench: about +3% render+encode speed)."""
+"""How much lower than the encoder the drawing thread beside it runs: on a busy machine the
+scheduler then preempts x264 less often to run it (make bench: about +3% render+encode speed)."""
 
 
 def yield_to_encoder() -> None:
@@ -90,13 +88,13 @@ class FragmentedMP4Writer:
 
     ``header()`` returns the init segment; ``write(yuv)`` returns the fragments (moof+mdat bytes)
     completed by that frame; ``close()`` flushes and returns the rest; ``abort()`` drops the output.
-    ``video_frames_out`` counts the video samples in the fragments returned so far. The AAC encode
-    runs ahead on its own thread, or with audio_thread=False on the caller's, just as far as the muxer
-    needs; muxing happens on the caller's thread only. The bytes are the same either way.
+    ``video_frames_out`` counts the video samples in the fragments returned so far. AAC is encoded
+    on the muxing thread, just as far as the muxer needs it. (On a thread of its own it was no faster
+    beside a pipelined render, and slower when the second core was busy: make bench, median of
+    render+encode / bare x264 over 18 pairs, 0.87 with the thread, 0.90 without.)
     """
 
-    def __init__(self, width: int, height: int, audio: np.ndarray, *, frag_duration_us: int = FRAG_DURATION_US,
-                 audio_thread: bool = True):
+    def __init__(self, width: int, height: int, audio: np.ndarray, *, frag_duration_us: int = FRAG_DURATION_US):
         if width % 2 or height % 2 or width < 16 or height < 16:
             raise ValueError(f"video size must be even and at least 16x16, got {width}x{height}")
         self.width, self.height = width, height
@@ -115,19 +113,11 @@ class FragmentedMP4Writer:
         self._v_muxed = 0  # video packets muxed (x264 with zerolatency: one per frame, at once)
         self._closed = False
         self.video_frames_out = 0
-        self._a_packets: list[av.Packet] = []
+        self._a_packets: list[av.Packet] = []  # encoded, not muxed yet
         self._a_done = False
-        self._a_stop = False
-        self._a_wanted = 0  # audio samples the muxer has asked for so far
-        self._a_error: BaseException | None = None
-        self._a_cond = threading.Condition()
         self._a_chunks = self._audio_chunks()
         self._out.start_encoding()  # writes ftyp+moov now
         self._init = b"".join(self._take())
-        self._a_thread: threading.Thread | None = None
-        if audio_thread:
-            self._a_thread = threading.Thread(target=self._encode_audio, name="aac", daemon=True)
-            self._a_thread.start()
 
     def header(self) -> bytes:
         """The init segment: ftyp + moov (with mvex)."""
@@ -156,9 +146,9 @@ class FragmentedMP4Writer:
                 del boxes[0]
         return out
 
-    def _audio_chunks(self) -> Iterator[tuple[int, list[av.Packet]]]:
-        """AAC-encode the whole signal, AUDIO_CHUNK samples at a time: yields (first sample fed, the
-        packets that chunk completed), then (audio size, the flushed packets).
+    def _audio_chunks(self) -> Generator[list[av.Packet], None, None]:
+        """AAC-encode the whole signal, AUDIO_CHUNK samples at a time: yields the packets each chunk
+        completed, then the flushed ones.
 
         The encoder's priming takes the place of the first AAC_PRIMING input samples: they are not fed,
         and the rest is fed from pts AAC_PRIMING, so the first packet starts at 0 and the track lasts
@@ -170,57 +160,25 @@ class FragmentedMP4Writer:
             chunk = audio[None, start : start + AUDIO_CHUNK]
             frame = av.AudioFrame.from_ndarray(chunk, format="flt", layout="mono")
             frame.sample_rate, frame.pts, frame.time_base = SAMPLE_RATE, offset + start, self._tb_a
-            yield offset + start, self._as.encode(frame)
-        yield self.audio.size, self._as.encode(None)
-
-    def _encode_audio(self) -> None:
-        """Audio thread: run `_audio_chunks`, publishing packets as they come, at most AUDIO_AHEAD
-        samples past what the muxer has asked for."""
-        yield_to_encoder()
-        try:
-            for first, packets in self._a_chunks:
-                upcoming = first + AUDIO_CHUNK if first < self.audio.size else 0  # the next chunk's first sample
-                with self._a_cond:
-                    self._a_packets.extend(packets)
-                    self._a_cond.notify_all()
-                    while not self._a_stop and upcoming > self._a_wanted + AUDIO_AHEAD:
-                        self._a_cond.wait()
-                    if self._a_stop:
-                        return
-        except BaseException as exc:
-            self._a_error = exc
-        finally:
-            with self._a_cond:
-                self._a_done = True
-                self._a_cond.notify_all()
+            yield self._as.encode(frame)
+        yield self._as.encode(None)
 
     def _push_audio(self, upto: int | None) -> None:
-        """Mux the encoded audio packets that start before sample `upto` (all of them for None)."""
-        if self._a_thread is None:  # encode on this thread, just as far as needed
-            while not self._a_done and (upto is None or not self._a_packets or (self._a_packets[-1].pts or 0) < upto):
-                chunk = next(self._a_chunks, None)
-                if chunk is None:
-                    self._a_done = True
-                else:
-                    self._a_packets.extend(chunk[1])
-        with self._a_cond:
-            wanted = self.audio.size if upto is None else upto
-            if wanted > self._a_wanted:
-                # wake the AAC thread once a chunk (it waits only while AUDIO_AHEAD, 5 chunks, ahead)
-                if upto is None or wanted // AUDIO_CHUNK != self._a_wanted // AUDIO_CHUNK:
-                    self._a_cond.notify_all()
-                self._a_wanted = wanted
-            while not self._a_done and (upto is None or not self._a_packets or (self._a_packets[-1].pts or 0) < upto):
-                self._a_cond.wait()
-            if self._a_error is not None:
-                raise self._a_error
-            count = 0
-            for packet in self._a_packets:
-                if upto is not None and (packet.pts or 0) >= upto:
-                    break
-                count += 1
-            ready = self._a_packets[:count]
-            del self._a_packets[:count]
+        """Mux the audio packets that start before sample `upto` (all of them for None), encoding
+        just as far as that needs."""
+        while not self._a_done and (upto is None or not self._a_packets or (self._a_packets[-1].pts or 0) < upto):
+            packets = next(self._a_chunks, None)
+            if packets is None:
+                self._a_done = True
+            else:
+                self._a_packets.extend(packets)
+        count = 0
+        for packet in self._a_packets:
+            if upto is not None and (packet.pts or 0) >= upto:
+                break
+            count += 1
+        ready = self._a_packets[:count]
+        del self._a_packets[:count]
         for packet in ready:
             self._out.mux(packet)
 
@@ -256,8 +214,6 @@ class FragmentedMP4Writer:
         self._closed = True
         self._out.mux(self._vs.encode(None))
         self._push_audio(None)
-        if self._a_thread is not None:
-            self._a_thread.join()
         self._out.close()
         out = self._take()
         if self._sink.pending:
@@ -269,11 +225,7 @@ class FragmentedMP4Writer:
         if self._closed:
             return
         self._closed = True
-        with self._a_cond:
-            self._a_stop = True
-            self._a_cond.notify_all()
-        if self._a_thread is not None:
-            self._a_thread.join()
+        self._a_chunks.close()
         with contextlib.suppress(av.FFmpegError, ValueError, OSError):
             self._out.close()
 

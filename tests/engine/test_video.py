@@ -4,7 +4,6 @@ import io
 import os
 import sys
 import threading
-import time
 
 import av
 import numpy as np
@@ -13,8 +12,8 @@ import pytest
 from reference_engine.mp4box import BoxError, BoxSplitter
 from reference_engine.video import (
     AAC_PRIMING,
-    AUDIO_AHEAD,
     AUDIO_CHUNK,
+    AUDIO_LEAD_FRAMES,
     HELPER_NICENESS,
     FragmentedMP4Writer,
     encode_yuv_frames_plain,
@@ -40,8 +39,8 @@ def moving_frames(n: int) -> list[np.ndarray]:
     return frames
 
 
-def write_all(n: int, audio: np.ndarray, *, audio_thread: bool = True) -> tuple[bytes, list[bytes], Writer]:
-    writer = FragmentedMP4Writer(W, H, audio, audio_thread=audio_thread)
+def write_all(n: int, audio: np.ndarray) -> tuple[bytes, list[bytes], Writer]:
+    writer = FragmentedMP4Writer(W, H, audio)
     pieces = [writer.header()]
     for frame in moving_frames(n):
         pieces += writer.write(frame)
@@ -103,32 +102,14 @@ def test_writer_without_audio_samples_still_closes() -> None:
     assert inspect_mp4(data).n_frames == 5
 
 
-@pytest.mark.parametrize("seconds", [0.01, 1.3, 6.0])
-def test_audio_encoded_on_the_callers_thread_gives_the_same_fragments(seconds: float) -> None:
-    audio = speech_like(seconds)
-    n = max(1, round(seconds * 25))
-    threaded = write_all(n, audio)[1]
+def test_writer_abort_drops_the_output() -> None:
     started = threading.active_count()
-    inline = write_all(n, audio, audio_thread=False)[1]
-    assert inline == threaded
-    assert threading.active_count() == started
-
-
-def test_an_inline_writer_aborts_cleanly() -> None:
-    writer = FragmentedMP4Writer(W, H, speech_like(5.0), audio_thread=False)
-    for frame in moving_frames(3):
-        writer.write(frame)
-    writer.abort()
-    assert writer.close() == []
-
-
-def test_writer_abort_stops_the_audio_thread() -> None:
     writer = FragmentedMP4Writer(W, H, speech_like(5.0))
     for frame in moving_frames(3):
         writer.write(frame)
     writer.abort()
-    assert not any(t.name == "aac" and t.is_alive() for t in threading.enumerate())
     assert writer.close() == []
+    assert threading.active_count() == started  # the writer runs on the caller's thread only
 
 
 def test_writer_rejects_odd_sizes() -> None:
@@ -189,29 +170,20 @@ def test_threads_beside_the_encoder_run_at_a_lower_priority() -> None:
     assert niceness() == before  # only the calling thread moved
 
 
-def test_the_aac_thread_stays_about_a_second_ahead_of_the_video() -> None:
+def test_audio_is_encoded_just_as_far_as_the_muxer_needs() -> None:
     audio = speech_like(60.0)
     writer = FragmentedMP4Writer(W, H, audio)
+
+    def encoded() -> int:  # where the newest encoded AAC packet ends, muxed or waiting
+        last = writer._a_packets[-1] if writer._a_packets else None
+        return 0 if last is None else (last.pts or 0) + (last.duration or 0)
+
     try:
-
-        def encoded_samples() -> int:  # where the newest AAC packet ends (the muxer takes older ones)
-            with writer._a_cond:
-                last = writer._a_packets[-1] if writer._a_packets else None
-            return 0 if last is None else (last.pts or 0) + (last.duration or 0)
-
-        def settled() -> int:  # what the AAC thread has encoded once it stops to wait
-            seen, deadline = -1, time.monotonic() + 5
-            while (now := encoded_samples()) != seen and time.monotonic() < deadline:
-                seen = now
-                time.sleep(0.2)
-            return now
-
-        limit = AUDIO_AHEAD + AUDIO_CHUNK + AAC_PRIMING
-        assert 0 < settled() <= limit  # not the whole minute
         frame = np.zeros((H * 3 // 2, W), np.uint8)
-        for _ in range(50):  # 2 s of video
-            writer.write(frame)
-        muxed = (50 + 5) * (24000 // 25)
-        assert muxed < settled() <= muxed + limit  # it moved on with the video, and no further
+        for frames in (1, 50, 51):
+            while writer.frames_in < frames:
+                writer.write(frame)
+            wanted = (frames + AUDIO_LEAD_FRAMES) * (24000 // 25)
+            assert wanted <= encoded() <= wanted + AUDIO_CHUNK + AAC_PRIMING  # not the whole minute
     finally:
         writer.abort()
