@@ -90,8 +90,8 @@ class FragmentedMP4Writer:
     completed by that frame; ``close()`` flushes and returns the rest; ``abort()`` drops the output.
     ``video_frames_out`` counts the video samples in the fragments returned so far. AAC is encoded
     on the muxing thread, just as far as the muxer needs it. (On a thread of its own it was no faster
-    beside a pipelined render, and slower when the second core was busy: make bench, median of
-    render+encode / bare x264 over 18 pairs, 0.87 with the thread, 0.90 without.)
+    beside a pipelined render, and slower when the second core was busy: in 18 alternating pairs of
+    60 s renders, render+encode / bare x264 had a median of 0.87 with the thread, 0.90 without.)
     """
 
     def __init__(self, width: int, height: int, audio: np.ndarray, *, frag_duration_us: int = FRAG_DURATION_US):
