@@ -28,12 +28,12 @@ under 1 ms of x264 a frame), so a deep ring lets the drawing thread catch up bef
 with 8, x264 waited 30-50 ms in the first 100 frames of a 640x480 clip; with 24, 9-16 ms."""
 RING_BYTES = 16 << 20  # ... but no more memory than this, at any size (at least MIN_RING frames)
 MIN_RING = 4
+PACKETS_AHEAD = 16  # frames the encoder may run ahead of the muxer
 
 
 def ring_size(frame_bytes: int) -> int:
     """How many buffers of `frame_bytes` the drawing thread gets."""
     return max(MIN_RING, min(RING, RING_BYTES // max(1, frame_bytes)))
-PACKETS_AHEAD = 16  # frames the encoder may run ahead of the muxer
 
 
 class DrawnFrames:

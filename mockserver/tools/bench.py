@@ -223,18 +223,18 @@ def bench_status(base: str, port: int, seconds: float, pairs: int = 8, server_pi
         video_id = client.post("/v1/videos", json=body).json()["id"]
         while client.get(f"/v1/videos/{video_id}").json()["status"] not in ("completed", "failed"):
             time.sleep(0.05)
-    measure_cpu = server_pid is not None and Path(f"/proc/{server_pid}/stat").exists()
+    cpu_pid = server_pid if server_pid is not None and Path(f"/proc/{server_pid}/stat").exists() else None
     rps: dict[str, list[float]] = {"status": [], "bare": []}
     p99: dict[str, list[float]] = {"status": [], "bare": []}
     cpu_us: dict[str, list[float]] = {"status": [], "bare": []}
     for _ in range(pairs):
         for name, path in (("status", f"/v1/videos/{video_id}"), ("bare", "/bare")):
-            cpu_before = _cpu_seconds(server_pid) if measure_cpu and server_pid is not None else 0.0
+            cpu_before = _cpu_seconds(cpu_pid) if cpu_pid is not None else 0.0
             result = asyncio.run(run_load(HOST, port, path, seconds=seconds, connections=50, headers=headers))
             if result.errors or set(result.statuses) != {200}:
                 raise RuntimeError(f"load on {path} saw {dict(result.statuses)} {dict(result.errors)}")
-            if measure_cpu and server_pid is not None:
-                cpu_us[name].append((_cpu_seconds(server_pid) - cpu_before) / result.requests * 1e6)
+            if cpu_pid is not None:
+                cpu_us[name].append((_cpu_seconds(cpu_pid) - cpu_before) / result.requests * 1e6)
             rps[name].append(result.rps)
             p99[name].append(result.percentile(0.99) * 1000)
     ratios = [s / b for s, b in zip(rps["status"], rps["bare"], strict=True)]
@@ -249,7 +249,7 @@ def bench_status(base: str, port: int, seconds: float, pairs: int = 8, server_pi
         "seconds_per_run": seconds,
         "pairs": pairs,
     }
-    if measure_cpu:
+    if cpu_pid is not None:
         out["status_server_us"] = statistics.median(cpu_us["status"])
         out["bare_server_us"] = statistics.median(cpu_us["bare"])
     return out
