@@ -26,6 +26,8 @@ def _serve_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8000)
     p.add_argument("--replicas", type=int, default=2, help="Boson jobs that render at once (default 2)")
+    p.add_argument("--render-cores", type=int, default=0,
+                   help="CPU cores one Boson render uses (default 0: this machine's cores / --replicas)")
     p.add_argument("--queue", type=int, default=4, help="Boson jobs that may wait in 'queued' (default 4)")
     p.add_argument("--heygen-concurrency", type=int, default=3, help="HeyGen jobs processed at once (default 3)")
     p.add_argument("--heygen-webhook-backoff", type=_seconds_list, default=DEFAULT_WEBHOOK_BACKOFF,
@@ -100,6 +102,8 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
     for name in ("replicas", "queue", "heygen_concurrency", "probe_workers"):
         if getattr(args, name) < (1 if name != "queue" else 0):
             raise SystemExit(f"avatar-emulator: --{name.replace('_', '-')} is too small")
+    if args.render_cores < 0:
+        raise SystemExit("avatar-emulator: --render-cores must be >= 0 (0: this machine's cores / --replicas)")
     if args.fetch_deadline <= 0:
         raise SystemExit("avatar-emulator: --fetch-deadline must be a positive number of seconds")
     try:
@@ -114,6 +118,7 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
     return Settings(
         api_keys=tuple(args.api_key),
         replicas=args.replicas,
+        render_cores=args.render_cores,
         queue=args.queue,
         heygen_concurrency=args.heygen_concurrency,
         pace=pace,

@@ -11,6 +11,7 @@ from mockserver.tools.bench import (
     _free_port,
     bench_parallel,
     bench_render,
+    bench_single_job,
     bench_status,
     start_server,
 )
@@ -25,7 +26,7 @@ def test_bench_render_reports_the_median_ratio_of_interleaved_pairs_for_every_si
         assert min(row["ratios"]) > 0
 
 
-def test_bench_status_and_parallel_report_pairs_against_a_real_server() -> None:
+def test_bench_status_single_job_and_parallel_report_pairs_against_a_real_server() -> None:
     port = _free_port()
     server = start_server(port)
     try:
@@ -35,6 +36,11 @@ def test_bench_status_and_parallel_report_pairs_against_a_real_server() -> None:
         assert status["status_rps"] > 0 and status["bare_rps"] > 0
         if sys.platform.startswith("linux"):
             assert status["status_server_us"] > 0 and status["bare_server_us"] > 0
+        single = bench_single_job(base, 0.5, runs=2)
+        assert [row["size"] for row in single] == [f"{w}x{h}" for w, h in SIZES]
+        for row in single:
+            assert row["frames"] == 12 and len(row["ratios"]) == 2 and row["ratio"] == statistics.median(row["ratios"])
+            assert row["server_render_fps"] > 0 and row["plain_x264_ultrafast_fps"] > 0
         parallel = bench_parallel(base, clip_seconds=0.5, runs=1)
         assert len(parallel["speedups"]) == 1
         assert parallel["speedup"] == parallel["one_after_the_other_s"] / parallel["at_once_s"]

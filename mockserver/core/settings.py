@@ -38,6 +38,10 @@ class Settings:
     """Accepted keys; empty means any non-empty key."""
     replicas: int = 2
     """Boson jobs that render at once."""
+    render_cores: int = 0
+    """CPU cores one Boson render uses: 1 draws and encodes its frames in turn; 2 or more draw them on
+    a thread of their own beside x264 (same bytes). 0: this machine's cores shared out among the
+    replicas (`boson.render.render_cores`)."""
     queue: int = 4
     """Boson jobs that may wait in `queued`; past replicas + queue, creates answer 429."""
     heygen_concurrency: int = 3

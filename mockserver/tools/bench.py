@@ -6,6 +6,8 @@
   idle server);
 - GET /v1/videos/{id} requests/s beside a bare starlette JSON route in the same server process, with
   the control plane on, and again in a server with it off;
+- one 60 s video through the API on an idle `--replicas 1` server (a render may use every core)
+  at each size, beside plain libx264 on the frames the server renders;
 - two 10 s renders through the API at once (`--replicas 2`) beside the same two one after the other.
 """
 
@@ -33,7 +35,9 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 from reference_engine import FPS, SAMPLE_RATE, mp4box
+from reference_engine.audio import decode_audio
 from reference_engine.audio_formats import encode_audio
+from reference_engine.image import decode_image
 from reference_engine.render import RenderJob, iter_yuv_frames, render_fmp4
 from reference_engine.tts import synthesize
 from reference_engine.video import encode_yuv_frames_plain
@@ -136,13 +140,13 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def start_server(port: int, *, control: bool = True) -> subprocess.Popen[bytes]:
+def start_server(port: int, *, control: bool = True, replicas: int = 2) -> subprocess.Popen[bytes]:
     code = (
         "import uvicorn\n"
         "from starlette.responses import JSONResponse\n"
         "from starlette.routing import Route\n"
         "from mockserver import Settings, create_app\n"
-        f"app = create_app(Settings(replicas=2, queue=64, control={control}, start_all_workers=True))\n"
+        f"app = create_app(Settings(replicas={replicas}, queue=64, control={control}, start_all_workers=True))\n"
         "async def bare(request):\n"
         "    return JSONResponse({'id': 'video_0123456789abcdef01234567', 'object': 'video', 'model': 'higgs-avatar',"
         " 'status': 'completed', 'progress': 100, 'size': '640x640', 'created_at': 1760000000, 'error': None})\n"
@@ -301,6 +305,56 @@ def renders_at_once(client: httpx.Client, body: bytes, count: int) -> float:
     return max(float(job["finished_at"]) for job in jobs) - started
 
 
+def job_render_seconds(client: httpx.Client, body: bytes, poll: float = 0.25) -> float:
+    """Create one video and wait for it; seconds from its render starting to its MP4 stored, as the
+    job log times them (`started_at`, `finished_at`: wall-clock moments on a real-time clock in fast
+    pace). That takes in handing the job to a worker, loading its inputs, the render and the remux.
+    The client looks every `poll` s: the times come from the job log, so looking more often would only
+    take CPU from the render."""
+    tenant = {"X-Emulator-Tenant": f"bench-{uuid.uuid4().hex[:12]}"}
+    clock = client.get("/_emulator/clock", headers=tenant).json()
+    if (clock["mode"], clock["scale"], clock["pace"]) != ("real", 1.0, "fast"):
+        raise RuntimeError(f"the single-job bench needs a real-time clock in fast pace, not {clock}")
+    video_id = create_video(client, body, tenant)
+    while True:
+        time.sleep(poll)
+        job = next(job for job in client.get("/_emulator/jobs", headers=tenant).json()["jobs"] if job["id"] == video_id)
+        if job["status"] == "failed":
+            raise RuntimeError(f"{video_id} failed: {job}")
+        if job["status"] == "succeeded":
+            return float(job["finished_at"]) - float(job["started_at"])
+
+
+def bench_single_job(base: str, seconds: float, runs: int = 5) -> list[dict[str, Any]]:
+    """Per size: one `seconds` video through the API on an idle server, beside plain libx264 on the
+    frames that server renders (the same image and audio, decoded as it decodes them); `runs`
+    back-to-back pairs, alternating which half goes first; the ratio is the median of the pairs'."""
+    png, wav = png_b64(portrait()), encode_audio(speech(seconds), "wav")
+    image, audio = decode_image(base64.b64decode(png)), decode_audio(wav)
+    rows = []
+    with httpx.Client(base_url=base, headers={"Authorization": "Bearer bench"}, timeout=120) as client:
+        for width, height in SIZES:
+            body = json.dumps({"ref_image": png, "input": base64.b64encode(wav).decode(),
+                               "size": f"{width}x{height}"}).encode()
+            job = RenderJob(image=image, audio=audio, width=width, height=height)
+            frames = list(iter_yuv_frames(job))
+            job_render_seconds(client, body)  # warm-up: the worker has rendered this size once
+            server_fps, plain_fps = [], []
+            for run in range(runs):
+                if run % 2:
+                    plain_fps.append(_plain_fps(frames, width, height))
+                server_fps.append(job.n_frames / job_render_seconds(client, body))
+                if not run % 2:
+                    plain_fps.append(_plain_fps(frames, width, height))
+            del frames
+            ratios = [r / q for r, q in zip(server_fps, plain_fps, strict=True)]
+            rows.append({"size": f"{width}x{height}", "frames": job.n_frames, "runs": runs,
+                         "server_render_fps": statistics.median(server_fps),
+                         "plain_x264_ultrafast_fps": statistics.median(plain_fps),
+                         "ratio": statistics.median(ratios), "ratios": ratios})
+    return rows
+
+
 def bench_parallel(base: str, clip_seconds: float = 10.0, runs: int = 7) -> dict[str, Any]:
     """Two renders at once (the server has 2 replicas, each render in its own worker process) beside
     the same two renders one after the other; interleaved, medians reported with every pair's ratio.
@@ -327,6 +381,12 @@ def print_table(results: dict[str, Any]) -> None:
             f"{row['plain_x264_ultrafast_fps']:>10.0f} {row['ratio']:>6.2f} {row['x_realtime']:>11.1f}  "
             + " ".join(f"{ratio:.2f}" for ratio in row["ratios"])
         )
+    print("\none video via the API (idle, --replicas 1) vs plain libx264 on its frames (ratio: median of pairs)")
+    print(f"{'size':>9} {'frames':>7} {'server fps':>11} {'plain fps':>10} {'ratio':>6}  runs")
+    for row in results["single_job"]:
+        print(f"{row['size']:>9} {row['frames']:>7} {row['server_render_fps']:>11.0f} "
+              f"{row['plain_x264_ultrafast_fps']:>10.0f} {row['ratio']:>6.2f}  "
+              + " ".join(f"{ratio:.2f}" for ratio in row["ratios"]))
     s = results["stream"]
     print(f"\nstream (fast pace, median of {s['runs']}): first byte {s['ttfb_ms_median']:.1f} ms, "
           f"first fragment {s['first_fragment_ms_median']:.1f} ms")
@@ -354,6 +414,13 @@ def main(argv: list[str] | None = None) -> int:
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()},
         "render": bench_render(args.seconds),
     }
+    port = _free_port()
+    server = start_server(port, replicas=1)
+    try:
+        results["single_job"] = bench_single_job(f"http://{HOST}:{port}", args.seconds)
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
     for control in (True, False):
         port = _free_port()
         server = start_server(port, control=control)

@@ -181,7 +181,7 @@ def test_workers_run_below_the_server_and_outside_it(client: httpx.Client, face_
     a_normal_job_completes(client, face_data_uri)
     health = pools(client)
     server = os.getpriority(os.PRIO_PROCESS, 0)
-    for name, below_by in (("render", 19), ("probe", 5)):
+    for name, below_by in (("render", 14), ("probe", 5)):
         pids = health[name]["pids"]
         assert pids and os.getpid() not in pids  # type: ignore[operator]
         for pid in pids:  # type: ignore[attr-defined]

@@ -28,9 +28,11 @@ class WorkerLimits:
     """Address space the worker may add beyond what it has at start (RLIMIT_AS); None: no limit."""
     cpu_seconds: float | None = 300.0
     """CPU time one task may use (RLIMIT_CPU, reset per task); None: no limit."""
-    nice: int = 19
+    nice: int = 14
     """Added to the worker's niceness, so the server's requests never queue behind frames (renders
-    take whatever CPU the server and the probes leave)."""
+    take whatever CPU the server and the probes leave). Not 19: a pipelined render's drawing thread
+    lowers its priority 5 below its x264 thread's (`reference_engine.video.HELPER_NICENESS`), which
+    no thread can do from the lowest."""
 
 
 @dataclass(frozen=True)

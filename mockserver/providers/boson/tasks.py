@@ -46,6 +46,8 @@ class RenderSpec:
     audio: str | None = None
     """The decoded speech (.npy float32 24 kHz); None: speak `tts`."""
     tts: SpeechSpec | None = None
+    pipeline: bool = False
+    """Draw frames on a thread of their own beside x264 (`render.render_cores` >= 2)."""
 
 
 def _refuse(exc: MediaError) -> TaskRefused:
@@ -116,9 +118,8 @@ def render_video(ctx: TaskContext, spec: RenderSpec) -> float:
     image = np.load(spec.image)
     job = RenderJob(image=image, audio=audio, width=spec.width, height=spec.height, seed=spec.seed)
     with open(spec.fmp4, "wb") as out:
-        # pipeline=False: one render per worker process stays near one core; processes give parallelism.
         for fragment in render_fmp4(job, progress=lambda f: ctx.progress(f * 0.97), cancel=ctx.cancel,
-                                    on_note=lambda note: ctx.emit(note=note), pipeline=False):
+                                    on_note=lambda note: ctx.emit(note=note), pipeline=spec.pipeline):
             out.write(fragment.data)
             out.flush()
             ctx.emit(fragment=(out.tell(), fragment.media_end))

@@ -21,7 +21,7 @@ from ...http.probes import crash_plan
 from ...http.responses import JSONResponse
 from ...http.routing import Call
 from .inputs import DecodedAudio, load_audio, load_image
-from .render import render_order
+from .render import render_cores, render_order
 from .tasks import RenderSpec, SpeechSpec
 from .tasks import init_segment as make_init_segment
 
@@ -137,7 +137,8 @@ def _submit(call: Call, plan: Plan) -> tuple[Job, dict[str, Any]]:
         job.media_seconds = plan.audio.seconds
     spec = RenderSpec(image=str(plan.image), width=plan.width, height=plan.height, fmp4=str(fmp4),
                       mp4=str(job.files["mp4"]), seed=call.emulator.settings.seed,
-                      audio=str(plan.audio.path) if plan.audio else None, tts=plan.tts)
+                      audio=str(plan.audio.path) if plan.audio else None, tts=plan.tts,
+                      pipeline=render_cores(call.emulator.settings) >= 2)
     created = video_json(job)
     pool(call).submit(job, render_order(spec, plan.inputs, crash_plan(call, "render")))  # no await since the check
     tenant.jobs[job.id] = job

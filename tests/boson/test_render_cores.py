@@ -1,0 +1,83 @@
+"""How many cores a Boson render uses: a share of the machine per replica, the same bytes either way."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from mockserver.core.settings import Settings
+from mockserver.providers.boson import render
+from mockserver.providers.boson.render import render_cores
+from mockserver.providers.boson.tasks import RenderSpec, render_video
+from tests.boson.helpers import api, wait_terminal
+from tests.media import make_portrait, speech_like
+
+
+@pytest.mark.parametrize(
+    ("cores", "settings", "expected"),
+    [
+        (2, Settings(replicas=1), 2),
+        (2, Settings(replicas=2), 1),
+        (2, Settings(replicas=20), 1),
+        (8, Settings(replicas=3), 2),
+        (16, Settings(replicas=2), 8),
+        (2, Settings(replicas=2, render_cores=2), 2),  # as told
+        (16, Settings(replicas=1, state="redis://127.0.0.1:6379/0"), 1),  # workers render elsewhere
+    ],
+)
+def test_a_render_gets_this_machines_cores_shared_out_among_the_replicas(
+    monkeypatch: pytest.MonkeyPatch, cores: int, settings: Settings, expected: int
+) -> None:
+    monkeypatch.setattr(render.os, "sched_getaffinity", lambda pid: set(range(cores)))
+    assert render_cores(settings) == expected
+
+
+class _Context:
+    """A worker's TaskContext, noting which render threads run while the task reports progress."""
+
+    def __init__(self) -> None:
+        self.cancel = threading.Event()
+        self.threads: set[str] = set()
+
+    def emit(self, **event: Any) -> None:
+        pass
+
+    def progress(self, fraction: float) -> None:
+        self.threads.update(t.name for t in threading.enumerate() if t.name in ("draw", "x264"))
+
+    def reached(self, point: str) -> None:
+        pass
+
+
+@pytest.mark.parametrize(("pipeline", "threads"), [(True, {"draw", "x264"}), (False, set())])
+def test_the_render_task_pipelines_only_when_its_spec_says_so(
+    tmp_path: Path, pipeline: bool, threads: set[str]
+) -> None:
+    np.save(tmp_path / "image.npy", make_portrait(320, 240).rgb)
+    np.save(tmp_path / "audio.npy", speech_like(2.0))
+    spec = RenderSpec(image=str(tmp_path / "image.npy"), width=320, height=240, fmp4=str(tmp_path / "v.fmp4"),
+                      mp4=str(tmp_path / "v.mp4"), audio=str(tmp_path / "audio.npy"), pipeline=pipeline)
+    ctx = _Context()
+    assert render_video(ctx, spec) == pytest.approx(2.0)  # type: ignore[arg-type]
+    assert ctx.threads == threads
+    assert (tmp_path / "v.mp4").stat().st_size > 0
+
+
+def test_a_pipelined_server_render_gives_the_same_video_as_a_one_core_one(
+    emulator_factory: Any, face_data_uri: str, speech_data_uri: str
+) -> None:
+    videos = []
+    for cores in (2, 1):
+        with emulator_factory(replicas=1, render_cores=cores) as url, api(url) as client:
+            created = client.post("/v1/videos", json={"ref_image": face_data_uri, "input": speech_data_uri})
+            assert created.status_code == 200, created.text
+            assert wait_terminal(client, created.json()["id"])[-1]["status"] == "completed"
+            content = client.get(f"/v1/videos/{created.json()['id']}/content")
+            assert content.status_code == 200
+            videos.append(content.content)
+    assert len(videos[0]) > 10_000
+    assert videos[0] == videos[1]
