@@ -90,8 +90,11 @@ class Receiver:
             return True
 
     def requests(self, method: str | None = None, path: str | None = None) -> list[Hit]:
+        """The hits in the order they arrived (a held request is recorded only once it ends, so a
+        sender's retry may be recorded before it)."""
         with self.lock:
-            return [h for h in self.hits if (method is None or h.method == method) and (path is None or h.path == path)]
+            hits = [h for h in self.hits if (method is None or h.method == method) and (path is None or h.path == path)]
+        return sorted(hits, key=lambda hit: hit.t)
 
     def wait(self, done: Callable[[], bool], timeout: float, interval: float = 0.05) -> bool:
         """Wait until `done()` is true or the timeout passes; return whether it became true."""

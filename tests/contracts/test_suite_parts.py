@@ -13,7 +13,7 @@ from contracts.burst import max_certainly_concurrent
 from contracts.cli import build_parser, pytest_args
 from contracts.evidence import Evidence
 from contracts.mp4 import fragmented_layout_problems, mfra_problem, top_level
-from contracts.receiver import ReceiverConfig, receiver
+from contracts.receiver import Hit, Receiver, ReceiverConfig, receiver
 from contracts.report import RunReport
 from contracts.spec import operation_of
 from contracts.target import Target
@@ -126,6 +126,16 @@ def test_receiver_behaviours() -> None:
     slow = rec.requests("POST", "/slow/hook")
     assert [h.status for h in slow] == [None, 200] and 0.2 < slow[0].held_s < 5
     assert rec.requests("OPTIONS", "/silent/hook")[0].status is None
+
+
+def test_receiver_lists_hits_in_the_order_they_arrived() -> None:
+    """A held request is recorded when it ends: the sender's retry, answered at once, may be first."""
+    rec = Receiver()
+    rec.record(Hit("POST", "/slow/hook", {}, b"e1", t=2.0, status=200))
+    rec.record(Hit("POST", "/slow/hook", {}, b"e1", t=1.0, status=None, held_s=0.35))
+    rec.record(Hit("POST", "/ok/hook", {}, b"e2", t=1.5, status=200))
+    assert [h.status for h in rec.requests("POST", "/slow/hook")] == [None, 200]
+    assert [h.t for h in rec.requests()] == [1.0, 1.5, 2.0]
 
 
 def test_receiver_behind_a_public_url() -> None:
