@@ -54,7 +54,7 @@ class RenderOrder:
     inputs: tuple[str, ...] = ()
     crash: CrashPlan | None = None
     live_file: str | None = None
-    """The fMP4 file whose fragments the task announces (`fragment` events): relayed to live streams."""
+    """The fMP4 file whose fragments the task announces (`fragments` events): relayed to live streams."""
 
 
 @dataclass
@@ -110,7 +110,8 @@ class JobContext:
 
 
 def apply_event(job: Job, event: dict[str, Any], kick: Callable[[], None] | None = None) -> None:
-    """Apply a render task's event to its job: `media_seconds`, `progress`, `note`, `fragment`."""
+    """Apply a render task's event to its job: `media_seconds`, `progress`, `note`, `fragments` (the
+    (end offset, media end) of each fragment written since the last event)."""
     if "media_seconds" in event:
         job.media_seconds = float(event["media_seconds"])
         if kick is not None:
@@ -119,9 +120,9 @@ def apply_event(job: Job, event: dict[str, Any], kick: Callable[[], None] | None
         job.compute.progress = max(job.compute.progress, min(max(float(event["progress"]), 0.0), 1.0))
     if "note" in event:
         job.log.append(str(event["note"]))
-    if "fragment" in event and job.fragments is not None:
-        end_offset, media_end = event["fragment"]
-        job.fragments.append(int(end_offset), float(media_end))
+    if "fragments" in event and job.fragments is not None:
+        for end_offset, media_end in event["fragments"]:
+            job.fragments.append(int(end_offset), float(media_end))
 
 
 @dataclass

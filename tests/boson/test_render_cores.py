@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from mockserver.core.settings import Settings
-from mockserver.providers.boson import render
+from mockserver.providers.boson import render, tasks
 from mockserver.providers.boson.render import render_cores
 from mockserver.providers.boson.tasks import RenderSpec, render_video
 from tests.boson.helpers import api, wait_terminal
@@ -37,17 +37,19 @@ def test_a_render_gets_this_machines_cores_shared_out_among_the_replicas(
 
 
 class _Context:
-    """A worker's TaskContext, noting which render threads run while the task reports progress."""
+    """A worker's TaskContext, noting which render threads run while the task sends events."""
 
     def __init__(self) -> None:
         self.cancel = threading.Event()
         self.threads: set[str] = set()
+        self.events: list[dict[str, Any]] = []
 
     def emit(self, **event: Any) -> None:
-        pass
+        self.events.append(event)
+        self.threads.update(t.name for t in threading.enumerate() if t.name in ("draw", "x264"))
 
     def progress(self, fraction: float) -> None:
-        self.threads.update(t.name for t in threading.enumerate() if t.name in ("draw", "x264"))
+        raise AssertionError("progress rides on the fragments' events")
 
     def reached(self, point: str) -> None:
         pass
@@ -65,6 +67,29 @@ def test_the_render_task_pipelines_only_when_its_spec_says_so(
     assert render_video(ctx, spec) == pytest.approx(2.0)  # type: ignore[arg-type]
     assert ctx.threads == threads
     assert (tmp_path / "v.mp4").stat().st_size > 0
+
+
+def test_fragments_are_announced_in_batches_the_first_ones_at_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every message wakes the server: after the init segment and the first fragment (which a live
+    stream waits for), fragments are announced together, at most every ANNOUNCE_EVERY_S."""
+    monkeypatch.setattr(tasks, "ANNOUNCE_EVERY_S", 3600.0)  # so: init, first fragment, then the rest at the end
+    np.save(tmp_path / "image.npy", make_portrait(320, 240).rgb)
+    np.save(tmp_path / "audio.npy", speech_like(3.0))
+    spec = RenderSpec(image=str(tmp_path / "image.npy"), width=320, height=240, fmp4=str(tmp_path / "v.fmp4"),
+                      mp4=str(tmp_path / "v.mp4"), audio=str(tmp_path / "audio.npy"))
+    ctx = _Context()
+    render_video(ctx, spec)  # type: ignore[arg-type]
+    batches = [event for event in ctx.events if "fragments" in event]
+    assert [len(event["fragments"]) for event in batches[:2]] == [1, 1] and len(batches) == 3
+    marks = [mark for event in batches for mark in event["fragments"]]
+    assert len(marks) > 10  # 0.2 s fragments of a 3 s video, the init segment and the last
+    ends = [end for end, _ in marks]
+    assert ends == sorted(set(ends)) and ends[-1] == (tmp_path / "v.fmp4").stat().st_size
+    assert [media for _, media in marks][-1] == pytest.approx(3.0, abs=0.05)
+    progress = [event["progress"] for event in batches]
+    assert progress == sorted(progress) and progress[-1] == pytest.approx(0.97, abs=0.02)
 
 
 def test_a_pipelined_server_render_gives_the_same_video_as_a_one_core_one(

@@ -186,12 +186,13 @@ class _Relay:
                 fields["notes"] = json.dumps(self.notes)
             if fields:
                 await through_outages(partial(self.r.hset, self.report, mapping=fields), f"the report {self.report}")
-            if "fragment" in event and self.live_file is not None:
-                end_offset, media_end = event["fragment"]
+            if self.live_file is not None and event.get("fragments"):
                 with open(self.live_file, "rb") as handle:  # the bytes the render just wrote
                     handle.seek(self.offset)
-                    data = handle.read(int(end_offset) - self.offset)
-                self.offset = int(end_offset)
-                entry: dict[Any, Any] = {"i": self.index, "m": float(media_end), "d": data}
-                await through_outages(partial(self.r.xadd, self.stream, entry), f"a fragment of {self.stream}")
-                self.index += 1
+                    for end_offset, media_end in event["fragments"]:
+                        data = handle.read(int(end_offset) - self.offset)
+                        self.offset = int(end_offset)
+                        entry: dict[Any, Any] = {"i": self.index, "m": float(media_end), "d": data}
+                        await through_outages(partial(self.r.xadd, self.stream, entry),
+                                              f"a fragment of {self.stream}")
+                        self.index += 1
