@@ -9,12 +9,12 @@ from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import av
 import numpy as np
 
 from . import FPS, SAMPLE_RATE
 from .animate import FaceAnimator, frame_count
 from .face import locate_face
+from .faststart import remux_faststart
 from .image import fit_cover
 from .pipeline import EncodedFrames
 from .video import FragmentedMP4Writer, encode_yuv_frames_plain
@@ -139,21 +139,6 @@ def render_fmp4(
             stages.close()
         if not done:
             writer.abort()
-
-
-def remux_faststart(fmp4_path: str | Path, mp4_path: str | Path) -> None:
-    """Copy the packets of an fMP4 into a regular MP4 with moov before mdat (no re-encode)."""
-    with av.open(str(fmp4_path)) as src, av.open(str(mp4_path), mode="w", format="mp4",
-                                                 options={"movflags": "faststart"}) as dst:  # fmt: skip
-        dst.metadata["encoder"] = "avatar-emulator"
-        mapping = {}
-        for stream in (*src.streams.video, *src.streams.audio):
-            mapping[stream.index] = dst.add_stream_from_template(stream)
-        for packet in src.demux(*[src.streams[i] for i in mapping]):
-            if packet.dts is None:
-                continue
-            packet.stream = mapping[packet.stream.index]
-            dst.mux(packet)
 
 
 def render_mp4(

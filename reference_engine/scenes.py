@@ -26,8 +26,8 @@ from .animate import FaceAnimator, frame_count
 from .captions import Cue, caption_sprite, cue_at, cues_for_text
 from .compose import Sprite, blend, fit_image, solid, text_sprite, watermark_sprite
 from .errors import MediaError
+from .faststart import remux_faststart
 from .layout import Character, Placed, place
-from .render import remux_faststart
 from .video import FragmentedMP4Writer
 
 SPF = SAMPLE_RATE // FPS

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from mockserver.core.settings import Settings
+from mockserver.core.workers import TaskRefused
 from mockserver.providers.boson import render, tasks
 from mockserver.providers.boson.render import render_cores
 from mockserver.providers.boson.tasks import RenderSpec, render_video
@@ -90,6 +91,20 @@ def test_fragments_are_announced_in_batches_the_first_ones_at_once(
     assert [media for _, media in marks][-1] == pytest.approx(3.0, abs=0.05)
     progress = [event["progress"] for event in batches]
     assert progress == sorted(progress) and progress[-1] == pytest.approx(0.97, abs=0.02)
+
+
+@pytest.mark.parametrize("pipeline", [True, False])
+def test_a_cancelled_render_leaves_no_mp4(tmp_path: Path, pipeline: bool) -> None:
+    np.save(tmp_path / "image.npy", make_portrait(320, 240).rgb)
+    np.save(tmp_path / "audio.npy", speech_like(3.0))
+    spec = RenderSpec(image=str(tmp_path / "image.npy"), width=320, height=240, fmp4=str(tmp_path / "v.fmp4"),
+                      mp4=str(tmp_path / "v.mp4"), audio=str(tmp_path / "audio.npy"), pipeline=pipeline)
+    ctx = _Context()
+    ctx.emit = lambda **event: ctx.cancel.set() if "fragments" in event else None  # type: ignore[method-assign]
+    with pytest.raises(TaskRefused, match="cancelled"):
+        render_video(ctx, spec)  # type: ignore[arg-type]
+    assert not (tmp_path / "v.mp4").exists()
+    assert not [thread for thread in threading.enumerate() if thread.name in ("mp4", "draw", "x264")]
 
 
 def test_a_pipelined_server_render_gives_the_same_video_as_a_one_core_one(

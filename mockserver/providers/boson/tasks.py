@@ -16,8 +16,9 @@ from reference_engine import SAMPLE_RATE
 from reference_engine.audio import AudioInfo, decode_audio
 from reference_engine.audio_formats import encode_audio, pcm_s16le
 from reference_engine.errors import MediaError
+from reference_engine.faststart import FaststartCopy, remux_faststart
 from reference_engine.image import decode_image
-from reference_engine.render import RenderJob, remux_faststart, render_fmp4
+from reference_engine.render import RenderJob, render_fmp4
 from reference_engine.tts import synthesize, synthesize_chunks
 from reference_engine.video import FragmentedMP4Writer
 
@@ -123,29 +124,41 @@ def render_video(ctx: TaskContext, spec: RenderSpec) -> float:
     ctx.emit(media_seconds=seconds)
     image = np.load(spec.image)
     job = RenderJob(image=image, audio=audio, width=spec.width, height=spec.height, seed=spec.seed)
-    with open(spec.fmp4, "wb") as out:
-        written: list[tuple[int, float]] = []  # fragments not announced yet: (end offset, media end)
-        announced = 0.0
+    # A render with a core to spare copies its MP4 beside it: ready as soon as the last fragment is.
+    copy = FaststartCopy(spec.mp4) if spec.pipeline else None
+    try:
+        with open(spec.fmp4, "wb") as out:
+            written: list[tuple[int, float]] = []  # fragments not announced yet: (end offset, media end)
+            announced = 0.0
 
-        def announce() -> None:
-            nonlocal written, announced
-            ctx.emit(fragments=written, progress=0.97 * min(1.0, written[-1][1] / seconds) if seconds else 0.0)
-            written, announced = [], time.monotonic()
+            def announce() -> None:
+                nonlocal written, announced
+                ctx.emit(fragments=written, progress=0.97 * min(1.0, written[-1][1] / seconds) if seconds else 0.0)
+                written, announced = [], time.monotonic()
 
-        for fragment in render_fmp4(job, cancel=ctx.cancel, on_note=lambda note: ctx.emit(note=note),
-                                    pipeline=spec.pipeline):
-            out.write(fragment.data)
-            out.flush()
-            written.append((out.tell(), fragment.media_end))
-            if fragment.index <= 1 or time.monotonic() - announced >= ANNOUNCE_EVERY_S:
+            for fragment in render_fmp4(job, cancel=ctx.cancel, on_note=lambda note: ctx.emit(note=note),
+                                        pipeline=spec.pipeline):
+                out.write(fragment.data)
+                out.flush()
+                if copy is not None:
+                    copy.feed(fragment.data)
+                written.append((out.tell(), fragment.media_end))
+                if fragment.index <= 1 or time.monotonic() - announced >= ANNOUNCE_EVERY_S:
+                    announce()
+                if fragment.index:
+                    ctx.reached("fragment")
+            if written:
                 announce()
-            if fragment.index:
-                ctx.reached("fragment")
-        if written:
-            announce()
-    if ctx.cancel.is_set():
-        raise TaskRefused("the render was cancelled")
-    remux_faststart(spec.fmp4, spec.mp4)
+        if ctx.cancel.is_set():
+            raise TaskRefused("the render was cancelled")
+    except BaseException:
+        if copy is not None:
+            copy.abort()
+        raise
+    if copy is not None:
+        copy.finish()
+    else:
+        remux_faststart(spec.fmp4, spec.mp4)
     return seconds
 
 
