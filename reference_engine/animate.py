@@ -234,6 +234,12 @@ class FaceAnimator:
 
     # ------------------------------------------------------------------ frames
 
+    def state(self, i: int) -> tuple[int, int, int, int]:
+        """What frame i is drawn from: (head dx, head dy, mouth level, eyelid level). Two frames of
+        the same state are the same picture."""
+        dx, dy = (int(v) for v in self.shifts[i])
+        return (dx, dy, *self.levels(i))
+
     def levels(self, i: int) -> tuple[int, int]:
         """(mouth level, eyelid level) of frame i: 0 is at rest."""
         if self.mouth is None or self.lids is None:
@@ -271,14 +277,19 @@ class FaceAnimator:
         """Every frame as a yuv420p (H*3//2, W) uint8 array.
 
         ring=0 yields a fresh array per frame; ring=N reuses N buffers in turn (a yielded frame stays
-        valid until N more have been yielded), which is what the encoder pipeline uses.
+        valid until N more different ones have been yielded), which is what the encoder uses: a frame
+        like the one before it is then not drawn again, its buffer is yielded once more.
         """
         buffers = [np.empty_like(self.base) for _ in range(ring)]
+        drawn = 0
         for i in range(self.n_frames):
-            if ring:
-                yield self.render_into(i, buffers[i % ring], reused=i >= ring)
-            else:
+            if not ring:
                 yield self.render_into(i, np.empty_like(self.base))
+            elif drawn and self.state(i) == self.state(i - 1):
+                yield buffers[(drawn - 1) % ring]
+            else:
+                yield self.render_into(i, buffers[drawn % ring], reused=drawn >= ring)
+                drawn += 1
 
     def pose(self, mouth: float, eyes: float) -> np.ndarray:
         """The portrait as RGB with the mouth open by `mouth` and the eyes closed by `eyes` (0..1), head still."""

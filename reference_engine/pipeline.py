@@ -36,11 +36,16 @@ def ring_size(frame_bytes: int) -> int:
     return max(MIN_RING, min(RING, RING_BYTES // max(1, frame_bytes)))
 
 
+AGAIN = -1
+"""Handed on instead of a buffer: this frame is the one before it again (the same state), not drawn."""
+
+
 class DrawnFrames:
     """The animator's frames, drawn on a thread of their own into a ring of `ring_size` buffers.
 
     `next()` returns the next frame (None at the end); the frame it returned before may be
-    overwritten from then on.
+    overwritten from then on, unless it is returned again: a frame like the one before it (a
+    still mouth and head, about a quarter of a speech's frames) is neither drawn nor written.
     """
 
     def __init__(self, animator: FaceAnimator) -> None:
@@ -56,21 +61,28 @@ class DrawnFrames:
     def _draw(self, animator: FaceAnimator) -> None:
         yield_to_encoder()
         try:
+            drawn = 0
             for i in range(animator.n_frames):
-                index = self._free.get()  # FIFO: buffer i % ring, each used fresh once before reuse
+                if drawn and animator.state(i) == animator.state(i - 1):
+                    self._filled.put(AGAIN)
+                    continue
+                index = self._free.get()  # FIFO: each buffer is used fresh once before it is reused
                 if index is None:  # closed
                     return
-                animator.render_into(i, self._buffers[index], reused=i >= len(self._buffers))
+                animator.render_into(i, self._buffers[index], reused=drawn >= len(self._buffers))
+                drawn += 1
                 self._filled.put(index)
             self._filled.put(None)
         except BaseException as exc:  # handed to the consumer, which re-raises it
             self._filled.put(exc)
 
     def next(self) -> np.ndarray | None:
+        item = self._filled.get()
+        if item == AGAIN and self._held is not None:
+            return self._buffers[self._held]
         if self._held is not None:
             self._free.put(self._held)
             self._held = None
-        item = self._filled.get()
         if isinstance(item, BaseException):
             raise item
         if item is None:

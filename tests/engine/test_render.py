@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import hashlib
+import itertools
 import subprocess
 import sys
 import threading
@@ -14,7 +15,7 @@ from PIL import Image
 
 from reference_engine.animate import FaceAnimator
 from reference_engine.cli import main as cli_main
-from reference_engine.pipeline import MIN_RING, RING, RING_BYTES, ring_size
+from reference_engine.pipeline import MIN_RING, RING, RING_BYTES, DrawnFrames, ring_size
 from reference_engine.render import Fragment, RenderJob, iter_yuv_frames, make_animator, render_fmp4, render_mp4
 from tests.media import (
     Portrait,
@@ -138,6 +139,34 @@ def test_iter_yuv_frames_are_the_encoded_frames(rendered: Rendered) -> None:
     assert not np.shares_memory(frames[0], frames[1])
     rgb = cv2.cvtColor(frames[30], cv2.COLOR_YUV2RGB_I420).astype(np.float32)
     assert np.abs(rendered.facts.frames[30].astype(np.float32) - rgb).mean() < 4  # the same picture, decoded
+
+
+def test_a_frame_like_the_one_before_is_not_drawn_again(rendered: Rendered, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Ring buffers (inline) and the drawing thread hand on the last frame again for a repeat."""
+    animator = make_animator(rendered.job)
+    fresh = list(animator.yuv_frames())
+    states = [animator.state(i) for i in range(animator.n_frames)]
+    changes = 1 + sum(1 for a, b in itertools.pairwise(states) if a != b)
+    assert changes < len(states)  # the clip has repeats (so the counts below can fail)
+    drawn: list[int] = []
+    draw = FaceAnimator.render_into
+
+    def counted(self: FaceAnimator, i: int, buf: np.ndarray, *, reused: bool = False) -> np.ndarray:
+        drawn.append(i)
+        return draw(self, i, buf, reused=reused)
+
+    monkeypatch.setattr(FaceAnimator, "render_into", counted)
+    inline = [frame.copy() for frame in animator.yuv_frames(ring=2)]
+    assert len(drawn) == changes
+    drawn.clear()
+    frames = DrawnFrames(animator)
+    threaded = []
+    while (frame := frames.next()) is not None:
+        threaded.append(frame.copy())
+    frames.close()
+    assert len(drawn) == changes
+    for a, b, c in zip(fresh, inline, threaded, strict=True):
+        assert np.array_equal(a, b) and np.array_equal(a, c)
 
 
 def test_ring_buffers_render_the_same_frames(rendered: Rendered) -> None:
