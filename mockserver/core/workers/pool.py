@@ -188,6 +188,10 @@ class WorkerPool:
         self._ids = 0
         self._closed = False
         self._lock = threading.Lock()
+        self._changed = threading.Condition(self._lock)
+        """Notified when a worker becomes idle or leaves: a `_take` waiting for one looks again."""
+        self._starting = 0
+        """Workers being started (`_all` has them once they run): they count against `size`."""
 
     def _semaphore(self) -> asyncio.Semaphore:
         if self._slots is None:
@@ -196,43 +200,76 @@ class WorkerPool:
 
     def _forget(self, worker: _Worker, *, busy: bool) -> None:
         """A worker's process ended; one that died with a task counts as replaced."""
-        with self._lock:
+        with self._changed:
             if worker in self._all:
                 self._all.discard(worker)
                 if worker in self._idle:
                     self._idle.remove(worker)
                 if busy and not self._closed:
                     self.replaced += 1
+            self._changed.notify()
 
-    def _take(self) -> _Worker:
-        with self._lock:
-            while self._idle:
-                worker = self._idle.pop()
-                if worker.alive:
-                    return worker
-        worker = _Worker(self, worker_context(self.preload), self.limits)
-        with self._lock:
+    def _start_worker(self) -> _Worker:
+        """Start a worker whose place the caller reserved (`_starting`); it joins `_all`."""
+        try:
+            worker = _Worker(self, worker_context(self.preload), self.limits)
+        except BaseException:
+            with self._changed:
+                self._starting -= 1
+                self._changed.notify()
+            raise
+        with self._changed:
+            self._starting -= 1
             self._all.add(worker)
         return worker
 
+    def _pop_idle(self) -> _Worker | None:
+        """An idle worker, if there is one (call it with the lock held)."""
+        while self._idle:
+            worker = self._idle.pop()
+            if worker.alive:
+                return worker
+        return None
+
+    def _take_idle(self) -> _Worker | None:
+        """An idle worker now, if there is one (it never waits: the server's loop calls it)."""
+        with self._changed:
+            return self._pop_idle()
+
+    def _take(self) -> _Worker:
+        """An idle worker, or a new one while the pool has room; otherwise wait (blocking: call it
+        from a thread) for one that prewarm is starting, or that ends, to come back or leave room."""
+        with self._changed:
+            while True:
+                worker = self._pop_idle()
+                if worker is not None:
+                    return worker
+                if self._closed:
+                    raise RuntimeError(f"the {self.name} worker pool is closed")
+                if len(self._all) + self._starting < self.size:
+                    self._starting += 1
+                    break
+                self._changed.wait(timeout=1.0)
+        return self._start_worker()
+
     def _give_back(self, worker: _Worker, *, healthy: bool) -> None:
         worker.task = None
-        with self._lock:
+        with self._changed:
             if healthy and worker.alive and not self._closed:
                 self._idle.append(worker)
+                self._changed.notify()
                 return
         worker.stop(kill=True)
 
     def prewarm(self, count: int = 1) -> None:
         """Start idle workers until `count` are idle (blocking: it waits for the processes to start)."""
         while True:
-            with self._lock:
-                if len(self._idle) >= min(count, self.size) or len(self._all) >= self.size or self._closed:
+            with self._changed:
+                room = len(self._all) + self._starting < self.size
+                if len(self._idle) >= min(count, self.size) or not room or self._closed:
                     return
-            worker = _Worker(self, worker_context(self.preload), self.limits)
-            with self._lock:
-                self._all.add(worker)
-            self._give_back(worker, healthy=True)
+                self._starting += 1
+            self._give_back(self._start_worker(), healthy=True)
 
     async def run(
         self,
@@ -271,7 +308,9 @@ class WorkerPool:
     async def _dispatch(self, loop: asyncio.AbstractEventLoop, running: _Running) -> _Worker:
         """Send the task to an idle worker (a new one if needed); one that died while idle is replaced."""
         while True:
-            worker = self._take() if self._idle else await asyncio.to_thread(self._take)
+            worker = self._take_idle()
+            if worker is None:
+                worker = await asyncio.to_thread(self._take)
             worker.attach(loop)
             try:
                 worker.send(running)
@@ -294,10 +333,11 @@ class WorkerPool:
 
     def close(self) -> None:
         """Stop every worker (busy ones are killed). Call it on the loop that ran the tasks."""
-        with self._lock:
+        with self._changed:
             self._closed = True
             workers = list(self._all)
             self._idle.clear()
+            self._changed.notify_all()
         for worker in workers:
             worker.detach()
             worker.stop(kill=worker.task is not None)
