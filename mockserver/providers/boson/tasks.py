@@ -127,28 +127,7 @@ def render_video(ctx: TaskContext, spec: RenderSpec) -> float:
     # A render with a core to spare copies its MP4 beside it: ready as soon as the last fragment is.
     copy = FaststartCopy(spec.mp4) if spec.pipeline else None
     try:
-        with open(spec.fmp4, "wb") as out:
-            written: list[tuple[int, float]] = []  # fragments not announced yet: (end offset, media end)
-            announced = 0.0
-
-            def announce() -> None:
-                nonlocal written, announced
-                ctx.emit(fragments=written, progress=0.97 * min(1.0, written[-1][1] / seconds) if seconds else 0.0)
-                written, announced = [], time.monotonic()
-
-            for fragment in render_fmp4(job, cancel=ctx.cancel, on_note=lambda note: ctx.emit(note=note),
-                                        pipeline=spec.pipeline):
-                out.write(fragment.data)
-                out.flush()
-                if copy is not None:
-                    copy.feed(fragment.data)
-                written.append((out.tell(), fragment.media_end))
-                if fragment.index <= 1 or time.monotonic() - announced >= ANNOUNCE_EVERY_S:
-                    announce()
-                if fragment.index:
-                    ctx.reached("fragment")
-            if written:
-                announce()
+        _write_fmp4(ctx, job, spec, seconds, copy)
         if ctx.cancel.is_set():
             raise TaskRefused("the render was cancelled")
     except BaseException:
@@ -160,6 +139,33 @@ def render_video(ctx: TaskContext, spec: RenderSpec) -> float:
     else:
         remux_faststart(spec.fmp4, spec.mp4)
     return seconds
+
+
+def _write_fmp4(ctx: TaskContext, job: RenderJob, spec: RenderSpec, seconds: float, copy: FaststartCopy | None) -> None:
+    """Render `job` into spec.fmp4 (and `copy`), announcing the fragments written to the server:
+    the init segment and the first fragment at once, the rest in batches (ANNOUNCE_EVERY_S)."""
+    written: list[tuple[int, float]] = []  # fragments not announced yet: (end offset, media end)
+    announced = 0.0
+
+    def announce() -> None:
+        nonlocal written, announced
+        ctx.emit(fragments=written, progress=0.97 * min(1.0, written[-1][1] / seconds) if seconds else 0.0)
+        written, announced = [], time.monotonic()
+
+    with open(spec.fmp4, "wb") as out:
+        for fragment in render_fmp4(job, cancel=ctx.cancel, on_note=lambda note: ctx.emit(note=note),
+                                    pipeline=spec.pipeline):
+            out.write(fragment.data)
+            out.flush()
+            if copy is not None:
+                copy.feed(fragment.data)
+            written.append((out.tell(), fragment.media_end))
+            if fragment.index <= 1 or time.monotonic() - announced >= ANNOUNCE_EVERY_S:
+                announce()
+            if fragment.index:
+                ctx.reached("fragment")
+    if written:
+        announce()
 
 
 def init_segment(ctx: TaskContext, width: int, height: int) -> bytes:
