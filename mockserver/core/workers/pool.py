@@ -310,7 +310,12 @@ class WorkerPool:
         while True:
             worker = self._take_idle()
             if worker is None:
-                worker = await asyncio.to_thread(self._take)
+                taking = asyncio.ensure_future(asyncio.to_thread(self._take))
+                try:
+                    worker = await asyncio.shield(taking)
+                except asyncio.CancelledError:  # the worker it still gets is idle, not lost to the pool
+                    taking.add_done_callback(self._give_back_taken)
+                    raise
             worker.attach(loop)
             try:
                 worker.send(running)
@@ -318,6 +323,10 @@ class WorkerPool:
             except OSError:  # it died while idle: its pipe is closed
                 worker.task = None
                 worker._ended()
+
+    def _give_back_taken(self, taking: asyncio.Future[_Worker]) -> None:
+        if not taking.cancelled() and taking.exception() is None:
+            self._give_back(taking.result(), healthy=True)
 
     @staticmethod
     async def _watch_cancel(worker: _Worker, cancel: asyncio.Event) -> None:
