@@ -240,6 +240,10 @@ class FaceAnimator:
         dx, dy = (int(v) for v in self.shifts[i])
         return (dx, dy, *self.levels(i))
 
+    def repeats(self, i: int) -> bool:
+        """Whether frame i is the same picture as frame i - 1 (the same state)."""
+        return i > 0 and self.state(i) == self.state(i - 1)
+
     def levels(self, i: int) -> tuple[int, int]:
         """(mouth level, eyelid level) of frame i: 0 is at rest."""
         if self.mouth is None or self.lids is None:
@@ -285,7 +289,7 @@ class FaceAnimator:
         for i in range(self.n_frames):
             if not ring:
                 yield self.render_into(i, np.empty_like(self.base))
-            elif drawn and self.state(i) == self.state(i - 1):
+            elif self.repeats(i):
                 yield buffers[(drawn - 1) % ring]
             else:
                 yield self.render_into(i, buffers[drawn % ring], reused=drawn >= ring)

@@ -63,7 +63,7 @@ class DrawnFrames:
         try:
             drawn = 0
             for i in range(animator.n_frames):
-                if drawn and animator.state(i) == animator.state(i - 1):
+                if animator.repeats(i):
                     self._filled.put(AGAIN)
                     continue
                 index = self._free.get()  # FIFO: each buffer is used fresh once before it is reused

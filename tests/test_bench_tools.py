@@ -5,16 +5,7 @@ from __future__ import annotations
 import statistics
 import sys
 
-from mockserver.tools.bench import (
-    HOST,
-    SIZES,
-    _free_port,
-    bench_parallel,
-    bench_render,
-    bench_single_job,
-    bench_status,
-    start_server,
-)
+from mockserver.tools.bench import SIZES, bench_parallel, bench_render, bench_single_job, bench_status, served
 
 
 def test_bench_render_reports_the_median_ratio_of_interleaved_pairs_for_every_size() -> None:
@@ -27,10 +18,7 @@ def test_bench_render_reports_the_median_ratio_of_interleaved_pairs_for_every_si
 
 
 def test_bench_status_single_job_and_parallel_report_pairs_against_a_real_server() -> None:
-    port = _free_port()
-    server = start_server(port)
-    try:
-        base = f"http://{HOST}:{port}"
+    with served() as (base, port, server):
         status = bench_status(base, port, 0.2, pairs=3, server_pid=server.pid)
         assert len(status["ratios"]) == 3 and status["ratio"] == statistics.median(status["ratios"])
         assert status["status_rps"] > 0 and status["bare_rps"] > 0
@@ -44,6 +32,3 @@ def test_bench_status_single_job_and_parallel_report_pairs_against_a_real_server
         parallel = bench_parallel(base, clip_seconds=0.5, runs=1)
         assert len(parallel["speedups"]) == 1
         assert parallel["speedup"] == parallel["one_after_the_other_s"] / parallel["at_once_s"]
-    finally:
-        server.terminate()
-        server.wait(timeout=10)

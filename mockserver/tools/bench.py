@@ -26,7 +26,10 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -98,6 +101,21 @@ def _plain_fps(frames: list[np.ndarray], width: int, height: int) -> float:
     return encoded / (time.perf_counter() - started)
 
 
+def interleaved(
+    measure: Callable[[], float], baseline: Callable[[], float], runs: int
+) -> tuple[list[float], list[float]]:
+    """`runs` back-to-back pairs of (measure(), baseline()): `measure` first in even runs, `baseline`
+    first in odd ones, so neither gains from going first."""
+    measured, base = [], []
+    for run in range(runs):
+        if run % 2:
+            base.append(baseline())
+        measured.append(measure())
+        if not run % 2:
+            base.append(baseline())
+    return measured, base
+
+
 def bench_render(seconds: float, runs: int = 5) -> list[dict[str, Any]]:
     """Per size: render+encode beside bare libx264 on the same frames, `runs` times interleaved
     (this machine is noisy). Each run's ratio compares the two halves of one pair, run back to back
@@ -109,13 +127,7 @@ def bench_render(seconds: float, runs: int = 5) -> list[dict[str, Any]]:
     for width, height in SIZES:
         job = RenderJob(image=image, audio=audio, width=width, height=height)
         frames = list(iter_yuv_frames(job))
-        render_fps, plain_fps = [], []
-        for run in range(runs):
-            if run % 2:
-                plain_fps.append(_plain_fps(frames, width, height))
-            render_fps.append(_render_fps(job))
-            if not run % 2:
-                plain_fps.append(_plain_fps(frames, width, height))
+        render_fps, plain_fps = interleaved(partial(_render_fps, job), partial(_plain_fps, frames, width, height), runs)
         del frames
         render, plain = statistics.median(render_fps), statistics.median(plain_fps)
         ratios = [r / q for r, q in zip(render_fps, plain_fps, strict=True)]
@@ -156,6 +168,18 @@ def start_server(port: int, *, control: bool = True, replicas: int = 2) -> subpr
         f"uvicorn.run(app, host='{HOST}', port={port}, log_level='warning', access_log=False)\n"
     )
     return wait_until_serving(subprocess.Popen([sys.executable, "-c", code]), port)
+
+
+@contextmanager
+def served(*, control: bool = True, replicas: int = 2) -> Iterator[tuple[str, int, subprocess.Popen[bytes]]]:
+    """A bench server (`start_server`) for the block: its base URL, port and process."""
+    port = _free_port()
+    server = start_server(port, control=control, replicas=replicas)
+    try:
+        yield f"http://{HOST}:{port}", port, server
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
 
 
 def wait_until_serving(proc: subprocess.Popen[bytes], port: int, timeout: float = 30) -> subprocess.Popen[bytes]:
@@ -282,27 +306,40 @@ def create_video(client: httpx.Client, body: bytes, headers: dict[str, str]) -> 
     return str(response.json()["id"])
 
 
+def timed_tenant(client: httpx.Client) -> dict[str, str]:
+    """The header of a fresh tenant (its job list holds the bench's jobs only), once its clock is
+    checked: the job log's times are wall-clock moments only on a real-time clock in fast pace."""
+    tenant = {"X-Emulator-Tenant": f"bench-{uuid.uuid4().hex[:12]}"}
+    clock = client.get("/_emulator/clock", headers=tenant).json()
+    if (clock["mode"], clock["scale"], clock["pace"]) != ("real", 1.0, "fast"):
+        raise RuntimeError(f"the bench needs a real-time clock in fast pace, not {clock}")
+    return tenant
+
+
+def finished_jobs(client: httpx.Client, tenant: dict[str, str], ids: list[str], poll: float) -> list[dict[str, Any]]:
+    """The job log's entries of the videos `ids`, once all have ended (looked at every `poll` s);
+    raises if one failed."""
+    jobs: list[dict[str, Any]] = []
+    while len(jobs) < len(ids):
+        time.sleep(poll)
+        listed = client.get("/_emulator/jobs", headers=tenant).json()["jobs"]
+        jobs = [job for job in listed if job["id"] in ids and job["status"] in ("succeeded", "failed")]
+    if failed := [job for job in jobs if job["status"] == "failed"]:
+        raise RuntimeError(f"{failed} failed")
+    return jobs
+
+
 def renders_at_once(client: httpx.Client, body: bytes, count: int) -> float:
     """Seconds from creating `count` videos at once (a client thread each) to the last of them
     finished, as the emulator's job log times it: in fast pace on a real-time clock a job's
     `finished_at` is the wall-clock moment its MP4 was stored. The client looks every 50 ms, which
     takes next to nothing from the renders (polls every few ms, or following the live fMP4, took
     0.05-0.1 CPU-s of the two cores the renders share)."""
-    tenant = {"X-Emulator-Tenant": f"bench-{uuid.uuid4().hex[:12]}"}  # its job list holds these jobs only
-    clock = client.get("/_emulator/clock", headers=tenant).json()
-    if (clock["mode"], clock["scale"], clock["pace"]) != ("real", 1.0, "fast"):
-        raise RuntimeError(f"the parallel bench needs a real-time clock in fast pace, not {clock}")
+    tenant = timed_tenant(client)
     started = time.time()
     with ThreadPoolExecutor(count) as pool:
         ids = list(pool.map(lambda _: create_video(client, body, tenant), range(count)))
-    jobs: list[dict[str, Any]] = []
-    while len(jobs) < count:
-        time.sleep(0.05)
-        listed = client.get("/_emulator/jobs", headers=tenant).json()["jobs"]
-        jobs = [job for job in listed if job["id"] in ids and job["status"] in ("succeeded", "failed")]
-    if failed := [job["id"] for job in jobs if job["status"] == "failed"]:
-        raise RuntimeError(f"{failed} failed")
-    return max(float(job["finished_at"]) for job in jobs) - started
+    return max(float(job["finished_at"]) for job in finished_jobs(client, tenant, ids, poll=0.05)) - started
 
 
 def job_render_seconds(client: httpx.Client, body: bytes, poll: float = 0.25) -> float:
@@ -311,18 +348,13 @@ def job_render_seconds(client: httpx.Client, body: bytes, poll: float = 0.25) ->
     pace). That takes in handing the job to a worker, loading its inputs, the render and the remux.
     The client looks every `poll` s: the times come from the job log, so looking more often would only
     take CPU from the render."""
-    tenant = {"X-Emulator-Tenant": f"bench-{uuid.uuid4().hex[:12]}"}
-    clock = client.get("/_emulator/clock", headers=tenant).json()
-    if (clock["mode"], clock["scale"], clock["pace"]) != ("real", 1.0, "fast"):
-        raise RuntimeError(f"the single-job bench needs a real-time clock in fast pace, not {clock}")
-    video_id = create_video(client, body, tenant)
-    while True:
-        time.sleep(poll)
-        job = next(job for job in client.get("/_emulator/jobs", headers=tenant).json()["jobs"] if job["id"] == video_id)
-        if job["status"] == "failed":
-            raise RuntimeError(f"{video_id} failed: {job}")
-        if job["status"] == "succeeded":
-            return float(job["finished_at"]) - float(job["started_at"])
+    tenant = timed_tenant(client)
+    (job,) = finished_jobs(client, tenant, [create_video(client, body, tenant)], poll=poll)
+    return float(job["finished_at"]) - float(job["started_at"])
+
+
+def _job_fps(client: httpx.Client, body: bytes, frames: int) -> float:
+    return frames / job_render_seconds(client, body)
 
 
 def bench_single_job(base: str, seconds: float, runs: int = 5) -> list[dict[str, Any]]:
@@ -339,13 +371,8 @@ def bench_single_job(base: str, seconds: float, runs: int = 5) -> list[dict[str,
             job = RenderJob(image=image, audio=audio, width=width, height=height)
             frames = list(iter_yuv_frames(job))
             job_render_seconds(client, body)  # warm-up: the worker has rendered this size once
-            server_fps, plain_fps = [], []
-            for run in range(runs):
-                if run % 2:
-                    plain_fps.append(_plain_fps(frames, width, height))
-                server_fps.append(job.n_frames / job_render_seconds(client, body))
-                if not run % 2:
-                    plain_fps.append(_plain_fps(frames, width, height))
+            server_fps, plain_fps = interleaved(partial(_job_fps, client, body, job.n_frames),
+                                                partial(_plain_fps, frames, width, height), runs)
             del frames
             ratios = [r / q for r, q in zip(server_fps, plain_fps, strict=True)]
             rows.append({"size": f"{width}x{height}", "frames": job.n_frames, "runs": runs,
@@ -414,26 +441,15 @@ def main(argv: list[str] | None = None) -> int:
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()},
         "render": bench_render(args.seconds),
     }
-    port = _free_port()
-    server = start_server(port, replicas=1)
-    try:
-        results["single_job"] = bench_single_job(f"http://{HOST}:{port}", args.seconds)
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
+    with served(replicas=1) as (base, _, _):
+        results["single_job"] = bench_single_job(base, args.seconds)
     for control in (True, False):
-        port = _free_port()
-        server = start_server(port, control=control)
-        try:
-            base = f"http://{HOST}:{port}"
+        with served(control=control) as (base, port, server):
             if control:
                 results["stream"] = bench_stream(base, args.stream_runs)
                 results["parallel"] = bench_parallel(base)
             results["status" if control else "status_no_control"] = bench_status(
                 base, port, args.load_seconds, server_pid=server.pid)
-        finally:
-            server.terminate()
-            server.wait(timeout=10)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(results, indent=2))
     print_table(results)

@@ -211,17 +211,16 @@ class WorkerPool:
 
     def _start_worker(self) -> _Worker:
         """Start a worker whose place the caller reserved (`_starting`); it joins `_all`."""
+        worker: _Worker | None = None
         try:
             worker = _Worker(self, worker_context(self.preload), self.limits)
-        except BaseException:
+            return worker
+        finally:
             with self._changed:
                 self._starting -= 1
-                self._changed.notify()
-            raise
-        with self._changed:
-            self._starting -= 1
-            self._all.add(worker)
-        return worker
+                if worker is not None:
+                    self._all.add(worker)
+                self._changed.notify()  # a place is free again if the start failed
 
     def _pop_idle(self) -> _Worker | None:
         """An idle worker, if there is one (call it with the lock held)."""

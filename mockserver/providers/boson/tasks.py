@@ -25,12 +25,12 @@ from reference_engine.video import FragmentedMP4Writer
 from ...core.workers import TaskContext, TaskRefused
 
 MAX_CHANNELS = 8
+SAMPLE_RATES = (8_000, 192_000)
 ANNOUNCE_EVERY_S = 0.02
 """A render announces its new fragments (and its progress) at most this often, the first one at once:
 every message wakes the server, which then takes a core from the render. A 60 s video renders about
 300 fragments of 0.2 s in 1-2 s; one message each cost the render 3-4% (one a percent of progress
 besides)."""
-SAMPLE_RATES = (8_000, 192_000)
 
 
 @dataclass(frozen=True)
