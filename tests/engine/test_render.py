@@ -15,8 +15,18 @@ from PIL import Image
 
 from reference_engine.animate import FaceAnimator
 from reference_engine.cli import main as cli_main
-from reference_engine.pipeline import MIN_RING, RING, RING_BYTES, DrawnFrames, ring_size
+from reference_engine.pipeline import (
+    FRAGMENT_FRAMES,
+    FREE_BATCH,
+    MIN_RING,
+    RING,
+    RING_BYTES,
+    DrawnFrames,
+    EncodedFrames,
+    ring_size,
+)
 from reference_engine.render import Fragment, RenderJob, iter_yuv_frames, make_animator, render_fmp4, render_mp4
+from reference_engine.video import FragmentedMP4Writer
 from tests.media import (
     Portrait,
     VideoFacts,
@@ -167,6 +177,31 @@ def test_a_frame_like_the_one_before_is_not_drawn_again(rendered: Rendered, monk
     assert len(drawn) == changes
     for a, b, c in zip(fresh, inline, threaded, strict=True):
         assert np.array_equal(a, b) and np.array_equal(a, c)
+
+
+def test_the_pipeline_hands_work_on_in_batches(rendered: Rendered) -> None:
+    """The muxer gets the first frame at once, then a fragment's frames at a time; the drawing thread
+    gets its free buffers back a batch at a time. Frames and packets stay in order, none lost."""
+    animator = make_animator(rendered.job)
+    expected = [frame.copy() for frame in animator.yuv_frames()]
+    frames = DrawnFrames(animator)
+    got = []
+    while (frame := frames.next()) is not None:
+        got.append(frame.copy())
+    frames.close()
+    assert len(got) == len(expected) == 60 and all(np.array_equal(a, b) for a, b in zip(got, expected, strict=True))
+    drawn = sum(not animator.repeats(i) for i in range(animator.n_frames))
+    assert 2 <= frames.handoffs <= 2 + drawn // FREE_BATCH < drawn // 2  # not one a frame
+
+    writer = FragmentedMP4Writer(rendered.job.width, rendered.job.height, rendered.audio)
+    writer.header()
+    stages = EncodedFrames(make_animator(rendered.job), writer)
+    packets = list(stages)
+    stages.close()
+    writer.abort()
+    assert len(packets) == 60 and all(len(p) == 1 for p in packets)  # x264 zerolatency: a packet a frame
+    assert [p[0].pts for p in packets] == list(range(60))
+    assert stages.handoffs == 1 + -(-59 // FRAGMENT_FRAMES) < 30  # not one a frame
 
 
 def test_ring_buffers_render_the_same_frames(rendered: Rendered) -> None:
