@@ -18,7 +18,7 @@ from ...core.workers import TaskFailed, WorkerDied
 from ...http.bodies import read_body
 from ...http.errors import ApiError
 from ...http.probes import crash_plan
-from ...http.responses import JSONResponse
+from ...http.responses import JSONResponse, RenderedBodies
 from ...http.routing import Call
 from .inputs import DecodedAudio, load_audio, load_image
 from .render import render_cores, render_order
@@ -31,6 +31,10 @@ STATUS = {
     JobStatus.SUCCEEDED: "completed",
     JobStatus.FAILED: "failed",
 }
+
+
+STATUS_BODIES = RenderedBodies()
+"""The bytes of each video's last status body: most polls find a video as the last poll left it."""
 
 
 def video_json(job: Job) -> dict[str, Any]:
@@ -196,7 +200,7 @@ async def get_video(call: Call) -> Response:
     if call.tenant.read_only and not job.status.terminal:
         raise ReadOnly  # it may move on: read it under the tenant's lock
     await pool(call).status_read(job)
-    return JSONResponse(video_json(job))
+    return STATUS_BODIES.response(job.id, video_json(job))
 
 
 async def download_content(call: Call) -> Response:
